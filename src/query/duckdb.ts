@@ -1,0 +1,39 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export interface DuckDBOptions {
+  /** Database file; in-memory when omitted. */
+  path?: string;
+  /** Worker threads (DuckDB's `threads`). Defaults to DuckDB's own choice (all cores). */
+  threads?: number;
+  /** DuckDB memory_limit, e.g. '1GB'. Beyond it DuckDB spills to `tempDirectory`. */
+  memoryLimit?: string;
+  /** Where DuckDB spills when memory runs short. */
+  tempDirectory?: string;
+}
+
+/**
+ * Opens an embedded DuckDB configured the way clicklake needs it everywhere: no extension
+ * downloads (there is no network in Lambda VPCs or CI), UTC session time zone, and explicit
+ * close in `finally`.
+ *
+ * @example
+ * const rows = await withDuckDB(async (db) => (await db.runAndReadAll('select 42')).getRows());
+ */
+export async function withDuckDB<T>(fn: (conn: DuckDBConnection) => Promise<T>, options: DuckDBOptions = {}): Promise<T> {
+  const config: Record<string, string> = {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+  };
+  if (options.threads !== undefined) config['threads'] = String(options.threads);
+  if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
+  if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
+  const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+  const conn = await instance.connect();
+  try {
+    await conn.run("SET TimeZone = 'UTC'");
+    return await fn(conn);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
