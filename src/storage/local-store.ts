@@ -38,6 +38,8 @@ export class LocalStore implements ObjectStore {
     assertValidPrefix(prefix);
     const dirPart = prefix.slice(0, prefix.lastIndexOf('/') + 1);
     const namePrefix = prefix.slice(dirPart.length);
+    // Dot-names are temp files or not ours (see pathOf): never list below them.
+    if (dirPart.split('/').some((segment) => segment.startsWith('.'))) return;
     yield* this.walk(dirPart, namePrefix);
   }
 

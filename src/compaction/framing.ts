@@ -1,0 +1,160 @@
+/**
+ * Splits one Firehose object's bytes into records without parsing them: newline-delimited JSON,
+ * records concatenated with no delimiter (Firehose's default), and producer batches (a JSON
+ * array of events) all come out as spans. Bytes that cannot be framed come out as `garbage`
+ * spans, so every byte of the object lands in exactly one span or in whitespace between spans.
+ *
+ * The scanner only follows strings and brackets and checks what may follow a closing quote or
+ * bracket; full JSON validation happens later (DuckDB, with Ajv as the reference).
+ */
+
+export type SpanKind = 'object' | 'array' | 'garbage';
+
+export interface Span {
+  kind: SpanKind;
+  start: number;
+  end: number;
+  /** The span holds a raw line break (allowed as whitespace in JSON, but it breaks NDJSON staging). */
+  hasLineBreak: boolean;
+  /** Why a garbage span could not be framed. */
+  reason?: string;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const LF = 0x0a;
+const CR = 0x0d;
+
+const WHITESPACE = new Uint8Array(256);
+for (const c of [0x20, 0x09, LF, CR]) WHITESPACE[c] = 1;
+/** Bytes that may follow a value inside a container: `,` `}` `]` (and `:` after a key). */
+const AFTER_VALUE = new Uint8Array(256);
+for (const c of [0x2c, CLOSE_BRACE, CLOSE_BRACKET, 0x3a]) AFTER_VALUE[c] = 1;
+/** Bytes allowed outside strings inside a container: structure, numbers, true/false/null. */
+const BARE = new Uint8Array(256);
+for (const ch of ' \t\r\n,:0123456789+-.eEtrufalsn') BARE[ch.charCodeAt(0)] = 1;
+
+interface ScanResult {
+  ok: boolean;
+  /** Exclusive end of the value when ok; the offending position otherwise. */
+  at: number;
+  hasLineBreak: boolean;
+  reason?: string;
+}
+
+function nextNonWhitespace(b: Uint8Array, i: number, n: number): number {
+  while (i < n && WHITESPACE[b[i]!] === 1) i++;
+  return i;
+}
+
+/** Scans one JSON object or array starting at `start` (which holds `{` or `[`). */
+export function scanValue(b: Uint8Array, start: number, n: number = b.length): ScanResult {
+  const stack: number[] = [];
+  let hasLineBreak = false;
+  let i = start;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === QUOTE) {
+      let j = i + 1;
+      for (;;) {
+        while (j < n) {
+          const d = b[j]!;
+          if (d === QUOTE || d === BACKSLASH) break;
+          if (d === LF) hasLineBreak = true;
+          j++;
+        }
+        if (j >= n) return { ok: false, at: n, hasLineBreak, reason: 'unterminated string at end of object' };
+        if (b[j] === BACKSLASH) {
+          j += 2;
+          continue;
+        }
+        break;
+      }
+      i = j + 1;
+      const k = nextNonWhitespace(b, i, n);
+      if (k < n && AFTER_VALUE[b[k]!] !== 1) return { ok: false, at: k, hasLineBreak, reason: `unexpected byte 0x${b[k]!.toString(16)} after a string` };
+      if (k > i) hasLineBreak ||= b.subarray(i, k).includes(LF);
+      i = k;
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      stack.push(c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
+      i++;
+      continue;
+    }
+    if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (stack.pop() !== c) return { ok: false, at: i, hasLineBreak, reason: 'mismatched closing bracket' };
+      i++;
+      if (stack.length === 0) return { ok: true, at: i, hasLineBreak };
+      const k = nextNonWhitespace(b, i, n);
+      if (k < n && AFTER_VALUE[b[k]!] !== 1) return { ok: false, at: k, hasLineBreak, reason: `unexpected byte 0x${b[k]!.toString(16)} after a closing bracket` };
+      if (k > i) hasLineBreak ||= b.subarray(i, k).includes(LF);
+      i = k;
+      continue;
+    }
+    if (BARE[c] !== 1) return { ok: false, at: i, hasLineBreak, reason: `unexpected byte 0x${c.toString(16)}` };
+    if (c === LF) hasLineBreak = true;
+    i++;
+  }
+  return { ok: false, at: n, hasLineBreak, reason: 'record not closed at end of object' };
+}
+
+/**
+ * All spans of an object's bytes, in order. Garbage runs up to the next `{` that starts a
+ * record which frames cleanly; adjacent garbage is merged into one span.
+ */
+export function* frameRecords(b: Uint8Array): Generator<Span> {
+  const n = b.length;
+  let i = 0;
+  let garbage: Span | undefined;
+  const flushGarbage = function* (): Generator<Span> {
+    if (garbage) {
+      // Trailing whitespace belongs to no record.
+      let end = garbage.end;
+      while (end > garbage.start && WHITESPACE[b[end - 1]!] === 1) end--;
+      garbage.end = end;
+      yield garbage;
+      garbage = undefined;
+    }
+  };
+  const addGarbage = (start: number, end: number, reason: string): void => {
+    if (garbage) {
+      garbage.end = end;
+    } else {
+      garbage = { kind: 'garbage', start, end, hasLineBreak: false, reason };
+    }
+  };
+  while (true) {
+    i = nextNonWhitespace(b, i, n);
+    if (i >= n) break;
+    const c = b[i]!;
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const r = scanValue(b, i, n);
+      if (r.ok) {
+        yield* flushGarbage();
+        yield { kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: r.at, hasLineBreak: r.hasLineBreak };
+        i = r.at;
+        continue;
+      }
+      const next = b.indexOf(OPEN_BRACE, i + 1);
+      const resume = next < 0 ? n : next;
+      addGarbage(i, resume, r.reason ?? 'not a JSON record');
+      i = resume;
+      continue;
+    }
+    const next = b.indexOf(OPEN_BRACE, i + 1);
+    const resume = next < 0 ? n : next;
+    addGarbage(i, resume, 'bytes outside any JSON record');
+    i = resume;
+  }
+  yield* flushGarbage();
+}
+
+/** GZIP's magic bytes: objects are recognised by content, not by name. */
+export function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
