@@ -76,8 +76,9 @@ describe('loadViews', () => {
 
   it('finds dependencies from identifiers, not from comments or strings, and sorts topologically', async () => {
     const dir = await viewsDir({
-      'a.sql': "-- reads c? no: c appears only here\nCREATE OR REPLACE VIEW a AS SELECT 'b' AS x FROM \"c\"",
-      'b.sql': 'CREATE OR REPLACE VIEW b AS SELECT * FROM a /* and not d */;\n',
+      // d only in a comment, b only in a string literal: not references; "c" quoted: a reference
+      'a.sql': "-- header: built before d\nCREATE OR REPLACE VIEW a AS SELECT 'b' AS x FROM \"c\"",
+      'b.sql': 'CREATE OR REPLACE VIEW b AS SELECT * FROM a /* and not d */;\n-- trailing comment\n',
       'c.sql': 'CREATE OR REPLACE VIEW c AS SELECT 1 AS one',
       'd.sql': 'CREATE OR REPLACE VIEW d AS SELECT * FROM b JOIN c ON true',
     });
@@ -267,6 +268,14 @@ describe('local engine tables', () => {
     } finally {
       await wider.close();
     }
+  });
+
+  it('fails with the table name when a table cannot be registered', async () => {
+    const bad = { name: 'click_events', columns: [{ name: 'event_id', duckdbType: 'NOT_A_TYPE' }] };
+    await expect(openLocalEngine({ lakeDir: join(workDir, 'lake'), tables: [bad], threads: 1 })).rejects.toMatchObject({
+      code: 'local_table_failed',
+      meta: { table: 'click_events' },
+    });
   });
 
   it('names the view file when a view fails on the local engine', async () => {

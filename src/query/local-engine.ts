@@ -136,7 +136,19 @@ export async function openLocalEngine(options: LocalEngineOptions): Promise<Loca
     const finished = withDuckDB(
       async (conn) => {
         await installTrinoMacros(conn);
-        for (const table of options.tables) await registerTable(conn, lakeDir, table);
+        for (const table of options.tables) {
+          try {
+            await registerTable(conn, lakeDir, table);
+          } catch (err) {
+            const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+            throw new ClicklakeError(
+              'local_table_failed',
+              `cannot register table ${table.name} from ${join(lakeDir, 'curated', table.name)} (${reason}): check its Parquet files and declared column types`,
+              { table: table.name, lakeDir },
+              { cause: err },
+            );
+          }
+        }
         resolve({
           conn,
           async query(sql, params) {

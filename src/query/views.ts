@@ -107,9 +107,11 @@ function parseViewFile(file: string, text: string): { name: string; sql: string;
       { file },
     );
   }
-  let sql = text.slice(t0!.start).trimEnd();
-  if (sql.endsWith(';')) sql = sql.slice(0, -1).trimEnd();
-  if (tokens.some((t) => t.kind === 'other' && t.text === ';' && t.start < t0!.start + sql.length)) {
+  const last = tokens[tokens.length - 1]!;
+  const endsWithSemicolon = last.kind === 'other' && last.text === ';';
+  // Up to the closing `;` (a comment after it is dropped with it).
+  const sql = text.slice(t0!.start, endsWithSemicolon ? last.start : undefined).trimEnd();
+  if (tokens.some((t) => t.kind === 'other' && t.text === ';' && t !== last)) {
     throw new ClicklakeError('view_file_invalid', `${file} holds more than one statement: keep one CREATE OR REPLACE VIEW per file`, { file });
   }
   return { name: identifierName(nameToken!), sql, tokens: tokens.slice(6) };
