@@ -22,7 +22,15 @@ interface Node {
   jtype: string;
   /** Instance path for messages, e.g. `/viewport/width`. */
   path: string;
+  /** The string value when jtype is 'VARCHAR' (a precomputed column), else computed on use. */
+  text?: string;
 }
+
+/**
+ * How the root record's properties are reached: precomputed columns, so each property is looked
+ * up, typed and unescaped once per record however many rules mention it.
+ */
+export type RootFields = (path: string) => Node | undefined;
 
 /** A rule a record breaks when `sql` is true. */
 export interface SqlCheck {
@@ -57,7 +65,7 @@ const DATE_REGEX = '^\\d{4}-\\d{2}-\\d{2}$';
 const UUID_REGEX = '^(?i)(urn:uuid:)?[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$';
 
 const asSchema = (v: unknown): JsonSchema | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonSchema) : undefined);
-const str = (node: Node): string => `(${node.value} ->> '$')`;
+const str = (node: Node): string => node.text ?? `(${node.value} ->> '$')`;
 const num = (node: Node): string => `CAST(${node.value} AS DOUBLE)`;
 const jsonKey = (key: string): string => quotedString(`$.${JSON.stringify(key)}`);
 
@@ -71,6 +79,8 @@ class Compiler {
   readonly unsupported: string[] = [];
 
   /** Adds the violations of `schema` at `node`, each guarded by `guard` (SQL true when it applies). */
+  constructor(private readonly rootFields?: RootFields) {}
+
   schema(schema: JsonSchema, node: Node, guard: string, pointer: string, rootKeys?: string): void {
     const add = (sql: string, message: string): void => {
       this.checks.push({ sql: guard === 'TRUE' ? sql : `(${guard}) AND (${sql})`, message: `${node.path || '(record)'} ${message}` });
@@ -121,13 +131,14 @@ class Compiler {
           break;
         case 'required':
           for (const key of arg as string[]) {
-            const present = rootKeys ? `list_contains(${rootKeys}, ${quotedString(key)})` : `json_exists(${node.value}, ${jsonKey(key)})`;
+            const known = this.rootFields?.(`${node.path}/${key}`);
+            const present = known ? `${known.jtype} IS NOT NULL` : rootKeys ? `list_contains(${rootKeys}, ${quotedString(key)})` : `json_exists(${node.value}, ${jsonKey(key)})`;
             add(`${node.jtype} = 'OBJECT' AND NOT ${present}`, `must have required property '${key}'`);
           }
           break;
         case 'properties':
           for (const [key, sub] of Object.entries(asSchema(arg) ?? {})) {
-            const child = rootKeys ? rootChild(node, key, rootKeys) : childNode(node, key);
+            const child = this.rootFields?.(`${node.path}/${key}`) ?? (rootKeys ? rootChild(node, key, rootKeys) : childNode(node, key));
             const childGuard = rootKeys ? guard : `${guard === 'TRUE' ? '' : `(${guard}) AND `}${node.jtype} = 'OBJECT'`;
             this.schema(asSchema(sub) ?? {}, child, childGuard, `${pointer}/properties/${key}`);
           }
@@ -154,7 +165,7 @@ class Compiler {
           (arg as unknown[]).forEach((sub, i) => this.schema(asSchema(sub) ?? {}, node, guard, `${pointer}/allOf/${i}`, rootKeys));
           break;
         case 'if': {
-          const test = new Compiler();
+          const test = new Compiler(this.rootFields);
           test.schema(asSchema(arg) ?? {}, node, 'TRUE', `${pointer}/if`, rootKeys);
           this.unsupported.push(...test.unsupported);
           const holds = test.checks.length ? `NOT (${test.checks.map((c) => `COALESCE(${c.sql}, FALSE)`).join(' OR ')})` : 'TRUE';
@@ -247,18 +258,60 @@ function rootChild(root: Node, key: string, rootKeys: string): Node {
  * The checks of a table's schema over a record held as `mapExpr` (MAP(VARCHAR, JSON)) with its
  * keys in `keysExpr`.
  */
-export function compileSqlValidator(spec: TableSpec, mapExpr: string, keysExpr: string): SqlValidator {
-  const compiler = new Compiler();
+export function compileSqlValidator(spec: TableSpec, mapExpr: string, keysExpr: string, rootFields?: RootFields): SqlValidator {
+  const compiler = new Compiler(rootFields);
   compiler.schema(spec.jsonSchema, { value: mapExpr, jtype: `'OBJECT'`, path: '' }, 'TRUE', '#', keysExpr);
   return { checks: compiler.checks, unsupported: compiler.unsupported };
 }
 
-/** SQL giving a validated record's column value, typed exactly as the curated Parquet column. */
-export function typedColumnSql(field: Field, mapExpr: string, keysExpr: string): string {
-  return typedValue(field.type, rootChild({ value: mapExpr, jtype: `'OBJECT'`, path: '' }, field.jsonName, keysExpr));
+/**
+ * SQL giving a record's column value, typed exactly as the curated Parquet column. Casts are
+ * TRY_CASTs because invalid records are typed too (and then dropped): for a record that passed
+ * the checks every cast succeeds, which the differential test holds.
+ */
+export function typedColumnSql(field: Field, mapExpr: string, keysExpr: string, rootFields?: RootFields): string {
+  return typedValue(field.type, rootFields?.(`/${field.jsonName}`) ?? rootChild({ value: mapExpr, jtype: `'OBJECT'`, path: '' }, field.jsonName, keysExpr), rootFields);
 }
 
-function typedValue(type: LakeType, node: Node): string {
+/**
+ * The per-record columns that `RootFields` nodes refer to, in three SELECT layers (value, type,
+ * text), each only referring to the one before.
+ */
+export function rootFieldColumns(spec: TableSpec, mapExpr: string, keysExpr: string): { layers: [string[], string[], string[]]; fields: RootFields } {
+  const nodes = new Map<string, Node>();
+  const values: string[] = [];
+  const types: string[] = [];
+  const texts: string[] = [];
+  let next = 0;
+  const add = (path: string, valueSql: string, typeSql: (v: string) => string): Node => {
+    const i = next++;
+    const v = quotedIdentifier(`v$${i}`);
+    const t = quotedIdentifier(`t$${i}`);
+    const x = quotedIdentifier(`x$${i}`);
+    values.push(`${valueSql} AS ${v}`);
+    types.push(`${typeSql(v)} AS ${t}`);
+    texts.push(`CASE WHEN ${t} = 'VARCHAR' THEN ${v} ->> '$' END AS ${x}`);
+    const node = { value: v, jtype: t, path, text: x };
+    nodes.set(path, node);
+    return node;
+  };
+  // Struct members get columns of their own too: nested rules then cost no repeated JSON lookups.
+  const addStructChildren = (parent: Node, type: LakeType): void => {
+    if (type.kind !== 'struct') return;
+    for (const f of type.fields) {
+      const path = `${parent.path}/${f.jsonName}`;
+      const child = add(path, `json_extract(${parent.value}, ${jsonKey(f.jsonName)})`, (v) => `json_type(${v})`);
+      addStructChildren(child, f.type);
+    }
+  };
+  for (const c of spec.columns) {
+    const node = add(`/${c.jsonName}`, `${mapExpr}[${quotedString(c.jsonName)}]`, (v) => `COALESCE(json_type(${v}), CASE WHEN list_contains(${keysExpr}, ${quotedString(c.jsonName)}) THEN 'NULL' END)`);
+    addStructChildren(node, c.type);
+  }
+  return { layers: [values, types, texts], fields: (path) => nodes.get(path) };
+}
+
+function typedValue(type: LakeType, node: Node, lookup?: RootFields): string {
   const present = `${node.jtype} IS NOT NULL AND ${node.jtype} <> 'NULL'`;
   let sql: string;
   switch (type.kind) {
@@ -267,19 +320,19 @@ function typedValue(type: LakeType, node: Node): string {
       break;
     case 'timestamp':
       // Parquet holds UTC milliseconds, truncated (not rounded) like Trino's millisecond timestamps.
-      sql = `CAST(CAST(date_trunc('millisecond', CAST(upper(${str(node)}) AS TIMESTAMPTZ)) AS TIMESTAMP) AS TIMESTAMP_MS)`;
+      sql = `CAST(CAST(date_trunc('millisecond', TRY_CAST(upper(${str(node)}) AS TIMESTAMPTZ)) AS TIMESTAMP) AS TIMESTAMP_MS)`;
       break;
     case 'date':
-      sql = `CAST(${str(node)} AS DATE)`;
+      sql = `TRY_CAST(${str(node)} AS DATE)`;
       break;
     case 'json':
       sql = `CAST(${node.value} AS VARCHAR)`;
       break;
     case 'struct':
-      sql = `struct_pack(${type.fields.map((f) => `${quotedIdentifier(f.name)} := ${typedValue(f.type, childNode(node, f.jsonName))}`).join(', ')})`;
+      sql = `struct_pack(${type.fields.map((f) => `${quotedIdentifier(f.name)} := ${typedValue(f.type, lookup?.(`${node.path}/${f.jsonName}`) ?? childNode(node, f.jsonName), lookup)}`).join(', ')})`;
       break;
     default:
-      sql = `CAST(${node.value} AS ${duckdbType(type)})`;
+      sql = `TRY_CAST(${node.value} AS ${duckdbType(type)})`;
   }
   return `CASE WHEN ${present} THEN ${sql} END`;
 }

@@ -1,0 +1,78 @@
+import { gzipSync } from 'node:zlib';
+import { stat } from 'node:fs/promises';
+import { ClicklakeError } from '../errors.js';
+import { curatedFileKey, errorsKey, manifestKey, type LakeLayout } from '../partitions/layout.js';
+import type { HourStart } from '../partitions/hours.js';
+import type { ObjectStore, Sse } from '../storage/types.js';
+import type { ManifestOutput, UnitManifest } from './manifest.js';
+import { compareRejects, rejectLine, type RejectedRecord } from './rejects.js';
+
+/**
+ * The only code that writes a unit's results, in the order DESIGN.md's commit protocol fixes:
+ *
+ *   1. every Parquet output (named by unit: a rerun overwrites, never duplicates)
+ *   2. the errors object (or removes a stale one)
+ *   3. outputs of the previous commit that this one no longer produces are removed
+ *   4. the manifest, last: its presence is the commit
+ *
+ * A crash anywhere before 4 leaves the old manifest (or none) whose fingerprint no longer
+ * matches, so the scheduler redoes the unit; processing is deterministic, so redoing is safe.
+ */
+export interface CommitInput {
+  store: ObjectStore;
+  layout: LakeLayout;
+  table: string;
+  hour: HourStart;
+  files: Array<{ dt: string; file: string; rows: number }>;
+  rejects: RejectedRecord[];
+  previous: UnitManifest | undefined;
+  /** The manifest minus what the commit itself learns (outputs, errors key, bytes out). */
+  manifest: Omit<UnitManifest, 'outputs' | 'errorsKey' | 'finishedAt' | 'durationMs'> & { startedMs: number };
+  sse?: Sse;
+  now: () => number;
+}
+
+export async function commitUnit(input: CommitInput): Promise<UnitManifest> {
+  const { store, layout, table, hour, sse } = input;
+  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new ClicklakeError('commit_failed', `compaction of ${table} ${input.manifest.hour} failed while ${what}: ${(err as Error).message}. Nothing is committed; run compaction again to redo the unit`, { table, hour: input.manifest.hour, step: what }, { cause: err });
+    }
+  };
+
+  const outputs: ManifestOutput[] = [];
+  for (const f of input.files) {
+    const key = curatedFileKey(layout, table, f.dt, hour);
+    const { etag } = await step(`uploading ${key}`, () => store.putFile(key, f.file, { contentType: 'application/vnd.apache.parquet', ...(sse ? { sse } : {}) }));
+    outputs.push({ key, dt: f.dt, rows: f.rows, bytes: (await stat(f.file)).size, etag });
+  }
+
+  const errKey = errorsKey(layout, table, hour);
+  if (input.rejects.length > 0) {
+    const body = gzipSync(Buffer.from(`${[...input.rejects].sort(compareRejects).map(rejectLine).join('\n')}\n`));
+    await step(`writing ${errKey}`, () => store.put(errKey, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', ...(sse ? { sse } : {}) }));
+  } else if (input.previous?.errorsKey) {
+    await step(`removing stale ${errKey}`, () => store.delete(errKey));
+  }
+
+  const kept = new Set(outputs.map((o) => o.key));
+  for (const old of input.previous?.outputs ?? []) {
+    if (!kept.has(old.key)) await step(`removing stale ${old.key}`, () => store.delete(old.key));
+  }
+
+  const { startedMs, ...base } = input.manifest;
+  const finishedMs = input.now();
+  const manifest: UnitManifest = {
+    ...base,
+    outputs,
+    errorsKey: input.rejects.length > 0 ? errKey : null,
+    counts: { ...base.counts, bytesOut: outputs.reduce((s, o) => s + o.bytes, 0) },
+    finishedAt: new Date(finishedMs).toISOString(),
+    durationMs: finishedMs - startedMs,
+  };
+  const key = manifestKey(layout, table, hour);
+  await step(`writing ${key}`, () => store.put(key, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: 'application/json', ...(sse ? { sse } : {}) }));
+  return manifest;
+}

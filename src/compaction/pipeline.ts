@@ -1,0 +1,189 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import path from 'node:path';
+import { ClicklakeError } from '../errors.js';
+import { quotedIdentifier, quotedString } from '../query/sql.js';
+import { duckdbType } from '../schema/render-types.js';
+import { compileSqlValidator, rootFieldColumns, typedColumnSql } from '../schema/sql-validator.js';
+import type { TableSpec } from '../schema/types.js';
+
+/**
+ * The DuckDB half of compaction: parse the staged records, validate them with the SQL compiled
+ * from the schema, type them exactly as the Glue columns, drop duplicates and write one Parquet
+ * file per event date. Every step is plain SQL over tables in the unit's own DuckDB database,
+ * which spills to disk under its memory limit.
+ */
+
+export interface PipelineSettings {
+  /** Arrival hour start and end (UTC ms): the clock-skew rule is relative to them. */
+  hourStartMs: number;
+  maxSkewMs: number;
+  compression: 'ZSTD' | 'SNAPPY';
+  rowGroupRows: number;
+}
+
+/** A staged line whose record DuckDB could not take: the JS slow path decides about it. */
+export interface LineRef {
+  s: number;
+  o: number;
+  p: number;
+  n: number;
+  kind: 'broken' | 'unconvertible' | 'empty_batch';
+}
+
+/** A record the SQL validator rejected. */
+export interface RejectRef {
+  s: number;
+  o: number;
+  p: number;
+  n: number;
+  e: number | null;
+  skewed: boolean;
+}
+
+export interface DtFile {
+  dt: string;
+  file: string;
+  rows: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Largest staged line DuckDB accepts: a Firehose record is at most 1,000 KiB, plus the wrapper. */
+export const MAX_STAGED_LINE_BYTES = 4 * 1024 * 1024;
+
+/** Columns of a staged line as DuckDB reads them. */
+const STAGE_COLUMNS = `{s: 'UINTEGER', o: 'UBIGINT', p: 'UBIGINT', n: 'UBIGINT', e: 'INTEGER', r: 'MAP(VARCHAR, JSON)', a: 'MAP(VARCHAR, JSON)[]'}`;
+
+function readStage(files: string[]): string {
+  const list = `[${files.map(quotedString).join(', ')}]`;
+  // A malformed line becomes a row of NULLs (ignore_errors): found and explained later, never dropped.
+  return `read_json(${list}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})`;
+}
+
+/** SQL that turns staged lines into one row per record with validity, skew, unknown keys and typed columns. */
+export function checkedSelect(spec: TableSpec, files: string[], settings: PipelineSettings): string {
+  const root = rootFieldColumns(spec, 'm', 'k');
+  const validator = compileSqlValidator(spec, 'm', 'k', root.fields);
+  if (validator.unsupported.length) {
+    throw new ClicklakeError(
+      'schema_not_compactable',
+      `${spec.source}: the compaction fast path cannot check ${validator.unsupported.join('; ')} — simplify these keywords (see docs/compaction.md)`,
+      { unsupported: validator.unsupported },
+    );
+  }
+  const bad = validator.checks.map((c) => `COALESCE(${c.sql}, FALSE)`).join('\n    OR ');
+  const known = `[${spec.columns.map((c) => quotedString(c.jsonName)).join(', ')}]`;
+  const typed = spec.columns.map((c) => `${typedColumnSql(c, 'm', 'k', root.fields)} AS ${quotedIdentifier(c.name)}`).join(',\n    ');
+  const [values, types, texts] = root.layers;
+  const eventTime = quotedIdentifier(spec.eventTimeColumn);
+  const lo = `make_timestamp(${(settings.hourStartMs - settings.maxSkewMs) * 1000})`;
+  const hi = `make_timestamp(${(settings.hourStartMs + HOUR_MS + settings.maxSkewMs) * 1000})`;
+  const records = `CASE WHEN r IS NOT NULL THEN [r] WHEN len(a) > 0 THEN a ELSE [NULL::MAP(VARCHAR, JSON)] END`;
+  return `
+WITH ev AS (
+  SELECT s, o, p, n,
+    CASE WHEN a IS NOT NULL AND len(a) > 0 THEN CAST(generate_subscripts(${records}, 1) - 1 AS INTEGER) ELSE e END AS e,
+    unnest(${records}) AS m,
+    CASE WHEN r IS NOT NULL OR len(a) > 0 THEN 'event' WHEN s IS NULL THEN 'broken' WHEN a IS NOT NULL THEN 'empty_batch' ELSE 'unconvertible' END AS kind
+  FROM ${readStage(files)}
+),
+keyed AS (SELECT *, map_keys(m) AS k FROM ev),
+v AS (SELECT s, o, p, n, e, kind, k, ${values.join(', ')} FROM keyed),
+t AS (SELECT *, ${types.join(', ')} FROM v),
+x AS (SELECT *, ${texts.join(', ')} FROM t),
+typed AS (
+  SELECT s, o, p, n, e, kind,
+    kind <> 'event' OR ${bad} AS bad,
+    list_filter(k, x -> NOT list_contains(${known}, x)) AS unknown,
+    ${typed}
+  FROM x
+)
+SELECT *,
+  COALESCE(${eventTime} < ${lo} OR ${eventTime} >= ${hi}, FALSE) AS skewed,
+  strftime(${eventTime}, '%Y-%m-%d') AS dt
+FROM typed`;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+async function rows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+}
+
+/** Loads staged files into the `checked` table (created on first call, appended after). */
+export async function loadChecked(conn: DuckDBConnection, spec: TableSpec, files: string[], settings: PipelineSettings, append: boolean): Promise<void> {
+  const select = checkedSelect(spec, files, settings);
+  await conn.run(append ? `INSERT INTO checked ${select}` : `CREATE TABLE checked AS ${select}`);
+}
+
+/** Lines DuckDB could not turn into records (the JS slow path explains or rescues them). */
+export async function findProblemLines(conn: DuckDBConnection, stageFile: string): Promise<LineRef[]> {
+  const found = await rows(conn, `SELECT s, o, p, n, kind FROM checked WHERE kind IN ('unconvertible', 'empty_batch') ORDER BY s, o`);
+  const refs: LineRef[] = found.map((r) => ({ s: num(r['s']), o: num(r['o']), p: num(r['p']), n: num(r['n']), kind: r['kind'] as LineRef['kind'] }));
+  const broken = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'broken'`))[0]?.['c']);
+  if (broken > 0) {
+    // Malformed lines lose their wrapper fields: read them back as text and parse the wrapper we wrote.
+    const lines = await rows(
+      conn,
+      `SELECT line FROM read_csv(${quotedString(stageFile)}, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, null_padding = true)
+       WHERE NOT json_valid(line)`,
+    );
+    for (const { line } of lines) {
+      const m = /^\{"s":(\d+),"o":(\d+),"p":(\d+),"n":(\d+),"[ra]":/.exec(String(line));
+      if (m) refs.push({ s: Number(m[1]), o: Number(m[2]), p: Number(m[3]), n: Number(m[4]), kind: 'broken' });
+    }
+    const found = refs.filter((r) => r.kind === 'broken').length;
+    if (found !== broken) {
+      throw new ClicklakeError('internal_staging_mismatch', `DuckDB skipped ${broken} staged line(s) but ${found} could be found again; refusing to continue rather than lose records`, { broken, found });
+    }
+  }
+  return refs;
+}
+
+export async function rejectedRecords(conn: DuckDBConnection): Promise<RejectRef[]> {
+  const found = await rows(conn, `SELECT s, o, p, n, e, skewed FROM checked WHERE kind = 'event' AND (bad OR skewed) ORDER BY s, o, e`);
+  return found.map((r) => ({ s: num(r['s']), o: num(r['o']), p: num(r['p']), n: num(r['n']), e: r['e'] === null ? null : num(r['e']), skewed: r['skewed'] === true }));
+}
+
+export interface DedupeResult {
+  valid: number;
+  unique: number;
+  dts: Array<{ dt: string; rows: number }>;
+}
+
+/** Keeps the first record per event id by (event time, source object, offset, element). */
+export async function dedupe(conn: DuckDBConnection, spec: TableSpec): Promise<DedupeResult> {
+  const id = quotedIdentifier(spec.eventIdColumn);
+  const time = quotedIdentifier(spec.eventTimeColumn);
+  await conn.run(`CREATE TABLE good AS
+    SELECT * FROM checked WHERE kind = 'event' AND NOT bad AND NOT skewed
+    QUALIFY row_number() OVER (PARTITION BY ${id} ORDER BY ${time}, s, o, e NULLS FIRST) = 1`);
+  const valid = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'event' AND NOT bad AND NOT skewed`))[0]?.['c']);
+  const dts = await rows(conn, `SELECT dt, count(*) AS c FROM good GROUP BY dt ORDER BY dt`);
+  const unique = dts.reduce((sum, r) => sum + num(r['c']), 0);
+  return { valid, unique, dts: dts.map((r) => ({ dt: String(r['dt']), rows: num(r['c']) })) };
+}
+
+export async function unknownFieldCounts(conn: DuckDBConnection): Promise<Record<string, number>> {
+  const found = await rows(conn, `SELECT key, count(*) AS c FROM (SELECT unnest(unknown) AS key FROM checked WHERE kind = 'event') GROUP BY key ORDER BY key`);
+  return Object.fromEntries(found.map((r) => [String(r['key']), num(r['c'])]));
+}
+
+/**
+ * Writes one Parquet file per dt: every column cast to its Glue type, rows sorted by the
+ * schema's sort keys (then event id, so the order is total and reruns are byte-identical).
+ */
+export async function writeParquet(conn: DuckDBConnection, spec: TableSpec, dts: Array<{ dt: string; rows: number }>, dir: string, settings: PipelineSettings): Promise<DtFile[]> {
+  const columns = spec.columns.map((c) => `CAST(${quotedIdentifier(c.name)} AS ${duckdbType(c.type)}) AS ${quotedIdentifier(c.name)}`).join(', ');
+  const order = [...spec.sortColumns, spec.eventIdColumn].map(quotedIdentifier).join(', ');
+  const files: DtFile[] = [];
+  for (const { dt, rows: count } of dts) {
+    const file = path.join(dir, `dt=${dt}.parquet`);
+    await conn.run(
+      `COPY (SELECT ${columns} FROM good WHERE dt = ${quotedString(dt)} ORDER BY ${order})
+       TO ${quotedString(file)} (FORMAT parquet, COMPRESSION ${settings.compression}, PARQUET_VERSION V1, ROW_GROUP_SIZE ${settings.rowGroupRows})`,
+    );
+    files.push({ dt, file, rows: count });
+  }
+  return files;
+}

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ClicklakeError } from '../errors.js';
+import { formatHour, type HourStart } from '../partitions/hours.js';
+import { manifestKey, rawHourPrefix, type LakeLayout } from '../partitions/layout.js';
+import { withDuckDB } from '../query/duckdb.js';
+import type { TableSpec } from '../schema/types.js';
+import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
+import { commitUnit } from './commit.js';
+import { fingerprintInputs, type UnitManifest } from './manifest.js';
+import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type LineRef, type PipelineSettings } from './pipeline.js';
+import { ReferenceValidator } from './reasons.js';
+import type { RejectedRecord } from './rejects.js';
+import { stageUnit, type StagedUnit } from './staging.js';
+import { CLICKLAKE_VERSION } from '../version.js';
+
+/** Everything compaction needs besides the unit: the lake, the table and the knobs. */
+export interface CompactionContext {
+  store: ObjectStore;
+  spec: TableSpec;
+  layout: LakeLayout;
+  compression: 'ZSTD' | 'SNAPPY';
+  rowGroupRows: number;
+  maxSkewMs: number;
+  sse?: Sse;
+  /** DuckDB memory limit per unit (spills to the work directory beyond it). */
+  memoryLimit: string;
+  threads?: number;
+  /** Parent of the per-unit scratch directories (default: the OS temp dir). */
+  workDir?: string;
+  now: () => number;
+  /** Progress of the current unit. */
+  onProgress?: (event: { phase: 'staging' | 'validating' | 'writing' | 'committing'; done?: number; total?: number }) => void;
+}
+
+export interface UnitResult {
+  hour: string;
+  manifest: UnitManifest;
+}
+
+/** Hash of what shapes a unit's outputs besides its inputs: a change means recompaction. */
+export function settingsHash(ctx: Pick<CompactionContext, 'spec'>): string {
+  return createHash('sha256').update(JSON.stringify(ctx.spec.jsonSchema)).digest('hex').slice(0, 16);
+}
+
+export async function listUnitInputs(store: ObjectStore, layout: LakeLayout, table: string, hour: HourStart): Promise<ObjectInfo[]> {
+  const inputs: ObjectInfo[] = [];
+  for await (const o of store.list(rawHourPrefix(layout, table, hour))) inputs.push(o);
+  return inputs;
+}
+
+export async function readManifest(store: ObjectStore, layout: LakeLayout, table: string, hour: HourStart): Promise<UnitManifest | undefined> {
+  const key = manifestKey(layout, table, hour);
+  if (!(await store.head(key))) return undefined;
+  try {
+    return JSON.parse((await store.getBytes(key)).toString('utf8')) as UnitManifest;
+  } catch (err) {
+    // An unreadable manifest is treated as no commit: the unit is redone and the manifest rewritten.
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+async function readSlice(file: string, p: number, n: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    await fh.read(buf, 0, n, p);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The JS slow path for lines DuckDB could not take: explains broken JSON, and rescues events
+ * of batches it could not convert (for example an array mixing events and other values) by
+ * restaging each valid event on its own.
+ */
+async function settleProblemLines(
+  refs: LineRef[],
+  staged: StagedUnit,
+  inputs: readonly ObjectInfo[],
+  reference: ReferenceValidator,
+  rescueFile: string,
+): Promise<{ rejects: RejectedRecord[]; rescued: number; records: number }> {
+  const rejects: RejectedRecord[] = [];
+  const rescueLines: string[] = [];
+  let records = 0;
+  for (const ref of refs) {
+    const sourceKey = inputs[ref.s]!.key;
+    const stagedBytes = await readSlice(staged.file, ref.p, ref.n);
+    const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
+    if (ref.kind === 'empty_batch') {
+      records++;
+      rejects.push({ sourceKey, offset: ref.o, bytes: original, code: 'empty_batch', reasons: ['a batched record is an empty JSON array: it holds no event'] });
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(stagedBytes.toString('utf8'));
+    } catch (err) {
+      records++;
+      rejects.push({ sourceKey, offset: ref.o, bytes: original, code: 'json', reasons: [`invalid JSON: ${(err as Error).message}`] });
+      continue;
+    }
+    const events = Array.isArray(parsed) ? parsed.map((ev, e) => ({ ev, e })) : [{ ev: parsed, e: undefined as number | undefined }];
+    for (const { ev, e } of events) {
+      records++;
+      const verdict = reference.check(ev);
+      if (verdict.reasons.length) {
+        rejects.push({ sourceKey, offset: ref.o, ...(e === undefined ? {} : { element: e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
+      } else {
+        rescueLines.push(JSON.stringify({ s: ref.s, o: ref.o, p: ref.p, n: ref.n, e: e ?? null, r: ev }));
+      }
+    }
+  }
+  if (rescueLines.length) await writeFile(rescueFile, `${rescueLines.join('\n')}\n`);
+  return { rejects, rescued: rescueLines.length, records };
+}
+
+/**
+ * Compacts one arrival hour: stage -> validate and type (DuckDB) -> dedupe -> Parquet per dt ->
+ * commit (outputs, errors, manifest last). Deterministic: the same inputs give byte-identical
+ * outputs, so a crashed or repeated run is simply run again.
+ */
+export async function compactUnit(ctx: CompactionContext, hour: HourStart, knownInputs?: ObjectInfo[]): Promise<UnitResult> {
+  const startedMs = ctx.now();
+  const table = ctx.spec.name;
+  const inputs = knownInputs ?? (await listUnitInputs(ctx.store, ctx.layout, table, hour));
+  const previous = await readManifest(ctx.store, ctx.layout, table, hour);
+  const dir = await mkdtemp(path.join(ctx.workDir ?? os.tmpdir(), `clicklake-${table}-${formatHour(hour)}-`));
+  try {
+    ctx.onProgress?.({ phase: 'staging', done: 0, total: inputs.length });
+    const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }));
+    const settings: PipelineSettings = { hourStartMs: hour, maxSkewMs: ctx.maxSkewMs, compression: ctx.compression, rowGroupRows: ctx.rowGroupRows };
+    const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
+    ctx.onProgress?.({ phase: 'validating' });
+
+    const result = await withDuckDB(
+      async (conn) => {
+        await loadChecked(conn, ctx.spec, [staged.file], settings, false);
+        const problems = await findProblemLines(conn, staged.file);
+        const rescueFile = path.join(dir, 'rescued.ndjson');
+        const slow = await settleProblemLines(problems, staged, inputs, reference, rescueFile);
+        await conn.run(`DELETE FROM checked WHERE kind <> 'event'`);
+        if (slow.rescued > 0) await loadChecked(conn, ctx.spec, [rescueFile], settings, true);
+
+        const rejects: RejectedRecord[] = [...staged.rejected, ...slow.rejects];
+        let disagreements = 0;
+        for (const ref of await rejectedRecords(conn)) {
+          const sourceKey = inputs[ref.s]!.key;
+          const stagedBytes = await readSlice(staged.file, ref.p, ref.n);
+          const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
+          const parsed = JSON.parse(stagedBytes.toString('utf8')) as unknown;
+          const event = ref.e === null ? parsed : (parsed as unknown[])[ref.e];
+          const verdict = reference.check(event);
+          if (!verdict.reasons.length) {
+            disagreements++;
+            verdict.code = 'validator_disagreement';
+            verdict.reasons.push('the fast-path (DuckDB) validator rejected this record but the reference validator (Ajv) accepts it: please report it as a clicklake bug');
+          }
+          rejects.push({ sourceKey, offset: ref.o, ...(ref.e === null ? {} : { element: ref.e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
+        }
+        const events = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked`)).getRows()[0]?.[0] ?? 0);
+        const kept = await dedupe(conn, ctx.spec);
+        const unknownFields = await unknownFieldCounts(conn);
+        ctx.onProgress?.({ phase: 'writing' });
+        const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings);
+        return { rejects, events, kept, unknownFields, files, disagreements, jsRecords: staged.rejected.length + slow.records - slow.rescued };
+      },
+      { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), ...(ctx.threads ? { threads: ctx.threads } : {}) },
+    );
+
+    const counts = {
+      recordsIn: result.events + result.jsRecords,
+      written: result.kept.unique,
+      duplicates: result.kept.valid - result.kept.unique,
+      rejected: result.rejects.length,
+      bytesIn: staged.bytesIn,
+      bytesOut: 0,
+    };
+    if (counts.recordsIn !== counts.written + counts.duplicates + counts.rejected) {
+      throw new ClicklakeError('internal_count_mismatch', `unit ${table} ${formatHour(hour)}: ${counts.recordsIn} records in but ${counts.written} written + ${counts.duplicates} duplicates + ${counts.rejected} rejected; nothing committed`, { counts });
+    }
+    const rejectReasons: Record<string, number> = {};
+    for (const r of result.rejects) rejectReasons[r.code] = (rejectReasons[r.code] ?? 0) + 1;
+
+    ctx.onProgress?.({ phase: 'committing' });
+    const manifest = await commitUnit({
+      store: ctx.store,
+      layout: ctx.layout,
+      table,
+      hour,
+      files: result.files,
+      rejects: result.rejects,
+      previous,
+      ...(ctx.sse ? { sse: ctx.sse } : {}),
+      now: ctx.now,
+      manifest: {
+        version: 1,
+        table,
+        hour: formatHour(hour),
+        fingerprint: fingerprintInputs(inputs),
+        inputs: inputs.map((i) => ({ key: i.key, size: i.size, etag: i.etag })),
+        counts,
+        unknownFields: result.unknownFields,
+        rejectReasons: Object.fromEntries(Object.entries(rejectReasons).sort()),
+        settings: { compression: ctx.compression, maxSkewHours: ctx.maxSkewMs / 3_600_000, schemaHash: settingsHash(ctx) },
+        startedAt: new Date(startedMs).toISOString(),
+        startedMs,
+        clicklakeVersion: CLICKLAKE_VERSION,
+      },
+    });
+    return { hour: formatHour(hour), manifest };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
