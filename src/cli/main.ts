@@ -1,8 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isClicklakeError } from '../errors.js';
 import { registerCatalogCommands } from './catalog.js';
+import { registerIamCommands } from './iam.js';
+import { registerPartitionsCommands } from './partitions.js';
+import { registerQueryCommands } from './query.js';
+import { registerViewsCommands } from './views.js';
 import { ExitCode, processIO, type CliIO } from './io.js';
 import { registerSchemaCommands } from './schema.js';
+import { registerCompactCommand } from './compact.js';
 
 const ISSUES_URL = 'https://github.com/clicklake/clicklake/issues';
 
@@ -14,6 +19,11 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   registerSchemaCommands(program, io);
   registerCatalogCommands(program, io);
+  registerCompactCommand(program, io);
+  registerViewsCommands(program, io);
+  registerQueryCommands(program, io);
+  registerPartitionsCommands(program, io);
+  registerIamCommands(program, io);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }

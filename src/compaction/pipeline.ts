@@ -94,7 +94,7 @@ x AS (SELECT *, ${texts.join(', ')} FROM t),
 typed AS (
   SELECT s, o, p, n, e, kind,
     kind <> 'event' OR ${bad} AS bad,
-    list_filter(k, x -> NOT list_contains(${known}, x)) AS unknown,
+    CASE WHEN len(k) > ${root.presentCount} THEN list_filter(k, x -> NOT list_contains(${known}, x)) ELSE []::VARCHAR[] END AS unknown,
     ${typed}
   FROM x
 )
@@ -151,13 +151,21 @@ export interface DedupeResult {
   dts: Array<{ dt: string; rows: number }>;
 }
 
-/** Keeps the first record per event id by (event time, source object, offset, element). */
+/**
+ * Keeps the first record per event id by (event time, source object, offset, element). Only
+ * ids seen more than once are grouped, so the common case costs one hash aggregate.
+ */
 export async function dedupe(conn: DuckDBConnection, spec: TableSpec): Promise<DedupeResult> {
   const id = quotedIdentifier(spec.eventIdColumn);
   const time = quotedIdentifier(spec.eventTimeColumn);
-  await conn.run(`CREATE TABLE good AS
-    SELECT * FROM checked WHERE kind = 'event' AND NOT bad AND NOT skewed
-    QUALIFY row_number() OVER (PARTITION BY ${id} ORDER BY ${time}, s, o, e NULLS FIRST) = 1`);
+  await conn.run(`CREATE TABLE dup_ids AS
+    SELECT ${id} AS id, arg_min(struct_pack(s := s, o := o, e := e), struct_pack(t := ${time}, s := s, o := o, e := COALESCE(e, -1))) AS keep
+    FROM checked WHERE kind = 'event' AND NOT bad AND NOT skewed
+    GROUP BY ${id} HAVING count(*) > 1`);
+  await conn.run(`CREATE VIEW good AS
+    SELECT c.* FROM checked c LEFT JOIN dup_ids d ON c.${id} = d.id
+    WHERE c.kind = 'event' AND NOT c.bad AND NOT c.skewed
+      AND (d.id IS NULL OR (c.s = d.keep.s AND c.o = d.keep.o AND c.e IS NOT DISTINCT FROM d.keep.e))`);
   const valid = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'event' AND NOT bad AND NOT skewed`))[0]?.['c']);
   const dts = await rows(conn, `SELECT dt, count(*) AS c FROM good GROUP BY dt ORDER BY dt`);
   const unique = dts.reduce((sum, r) => sum + num(r['c']), 0);

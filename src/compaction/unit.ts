@@ -33,6 +33,8 @@ export interface CompactionContext {
   now: () => number;
   /** Progress of the current unit. */
   onProgress?: (event: { phase: 'staging' | 'validating' | 'writing' | 'committing'; done?: number; total?: number }) => void;
+  /** Wall time of each internal step, for the benchmark's breakdown. */
+  onStepTime?: (step: string, ms: number) => void;
 }
 
 export interface UnitResult {
@@ -139,9 +141,17 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
     ctx.onProgress?.({ phase: 'validating' });
 
+    let lap = performance.now();
+    const step = (name: string): void => {
+      const now = performance.now();
+      ctx.onStepTime?.(name, now - lap);
+      lap = now;
+    };
+    step('stage');
     const result = await withDuckDB(
       async (conn) => {
         await loadChecked(conn, ctx.spec, [staged.file], settings, false);
+        step('parse+validate');
         const problems = await findProblemLines(conn, staged.file);
         const rescueFile = path.join(dir, 'rescued.ndjson');
         const slow = await settleProblemLines(problems, staged, inputs, reference, rescueFile);
@@ -164,14 +174,17 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
           }
           rejects.push({ sourceKey, offset: ref.o, ...(ref.e === null ? {} : { element: ref.e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
         }
+        step('rejects');
         const events = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked`)).getRows()[0]?.[0] ?? 0);
         const kept = await dedupe(conn, ctx.spec);
+        step('dedupe');
         const unknownFields = await unknownFieldCounts(conn);
         ctx.onProgress?.({ phase: 'writing' });
         const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings);
+        step('parquet');
         return { rejects, events, kept, unknownFields, files, disagreements, jsRecords: staged.rejected.length + slow.records - slow.rescued };
       },
-      { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), ...(ctx.threads ? { threads: ctx.threads } : {}) },
+      { memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), ...(ctx.threads ? { threads: ctx.threads } : {}) },
     );
 
     const counts = {
@@ -189,6 +202,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     for (const r of result.rejects) rejectReasons[r.code] = (rejectReasons[r.code] ?? 0) + 1;
 
     ctx.onProgress?.({ phase: 'committing' });
+    lap = performance.now();
     const manifest = await commitUnit({
       store: ctx.store,
       layout: ctx.layout,
@@ -214,6 +228,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         clicklakeVersion: CLICKLAKE_VERSION,
       },
     });
+    step('commit');
     return { hour: formatHour(hour), manifest };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,136 @@
+import type { Command } from 'commander';
+import { compactionContext, manifestSettings } from '../compaction/context.js';
+import { runUnits, type RunSummary } from '../compaction/run.js';
+import { planUnits } from '../compaction/scheduler.js';
+import { ClicklakeError } from '../errors.js';
+import { formatHour, HOUR_MS, parseHour } from '../partitions/hours.js';
+import { loadTable } from '../schema/load.js';
+import { openStore } from '../storage/open.js';
+import { absoluteLakeUri } from '../config/load.js';
+import { addConfigOption, settingsFor, type ConfigFlags } from './config-flags.js';
+import { ExitCode, type CliIO } from './io.js';
+import { renderTable } from './render-table.js';
+import { formatBytes } from './format.js';
+
+interface CompactFlags extends ConfigFlags {
+  table: string;
+  hour?: string[];
+  all?: boolean;
+  now?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  json?: boolean;
+  memoryLimit?: string;
+  graceMinutes?: string;
+  lookbackHours?: string;
+  maxSkewHours?: string;
+}
+
+export const DEFAULT_LAKE = 'file://./lake';
+
+function parseNow(text: string | undefined): number {
+  if (text === undefined) return Date.now();
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new ClicklakeError('bad_flag', `--now "${text}" is not a time: write an ISO 8601 instant such as 2024-05-01T12:30:00Z`, { now: text });
+  return ms;
+}
+
+function positiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new ClicklakeError('bad_flag', `${flag} ${text} must be a number >= 0`, { flag, value: text });
+  return n;
+}
+
+export function summaryTable(summary: RunSummary): string {
+  const rows = summary.units.map((u) => [u.hour, u.reason, u.counts.recordsIn, u.counts.written, u.counts.duplicates, u.counts.rejected, formatBytes(u.counts.bytesIn), formatBytes(u.counts.bytesOut), u.files, `${(u.durationMs / 1000).toFixed(1)} s`]);
+  const t = summary.totals;
+  if (summary.units.length > 1) rows.push(['total', '', t.recordsIn, t.written, t.duplicates, t.rejected, formatBytes(t.bytesIn), formatBytes(t.bytesOut), t.files, `${(t.durationMs / 1000).toFixed(1)} s`]);
+  const columns = ['unit (arrival hour)', 'why', 'records in', 'written', 'duplicates', 'rejected', 'bytes in', 'bytes out', 'files', 'time'].map((name) => ({ name }));
+  return renderTable({ columns, rows }).replace(/\(\d+ rows?\)\n$/, '');
+}
+
+export function registerCompactCommand(program: Command, io: CliIO): void {
+  addConfigOption(program.command('compact'))
+    .description('compact closed Firehose arrival hours into date-partitioned Parquet (validated, deduplicated)')
+    .option('--lake <uri>', `lake root: file://dir or s3://bucket/prefix (default: config "lake", else ${DEFAULT_LAKE})`)
+    .option('--table <name>', 'table (schema x-lake.table) to compact', 'click_events')
+    .option('--schemas <dir>', 'directory of *.schema.json files')
+    .option('--hour <YYYY-MM-DDTHH...>', 'compact exactly these arrival hours (UTC)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--all', 'every closed hour with raw data, not only the lookback window')
+    .option('--now <iso-time>', 'the current time, for deciding which hours are closed (default: the clock)')
+    .option('--force', 'redo units even when their manifest is up to date')
+    .option('--dry-run', 'list the units that would be compacted, and why; change nothing')
+    .option('--grace-minutes <n>', 'an hour is closed this long after its end (default: config, 20)')
+    .option('--lookback-hours <n>', 'how far back to look for new or late data (default: config, 48)')
+    .option('--max-skew-hours <n>', 'reject events whose time is further than this from their arrival hour (default: config, 168)')
+    .option('--compression <codec>', 'Parquet codec: ZSTD or SNAPPY (default: config, ZSTD)')
+    .option('--memory-limit <size>', "DuckDB memory per unit before it spills to disk, e.g. '400MB'")
+    .option('--json', 'print the summary as JSON (no progress display)')
+    .addHelpText('after', '\nExamples:\n  clicklake compact --lake file://./lake --all\n  clicklake compact --lake s3://my-lake --hour 2024-05-01T13 --dry-run\n')
+    .action(async (flags: CompactFlags) => {
+      const settings = await settingsFor(io, flags);
+      const lake = settings.lake ?? absoluteLakeUri(DEFAULT_LAKE, io.cwd);
+      const grace = positiveNumber('--grace-minutes', flags.graceMinutes) ?? settings.compaction.graceMinutes;
+      const lookback = positiveNumber('--lookback-hours', flags.lookbackHours) ?? settings.compaction.lookbackHours;
+      const skew = positiveNumber('--max-skew-hours', flags.maxSkewHours);
+      if (skew !== undefined) settings.compaction.maxSkewHours = skew;
+      if (flags.hour && flags.all) throw new ClicklakeError('bad_flag', '--hour and --all cannot be combined: pick the hours, or all of them', {});
+      const now = parseNow(flags.now);
+      const spec = await loadTable(flags.table, settings.schemasDir);
+      const store = openStore(lake);
+      const ctx = compactionContext({ store, spec, settings, ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}) });
+      const plan = await planUnits(store, settings.layout, spec.name, {
+        now,
+        graceMs: grace * 60_000,
+        lookbackMs: lookback * HOUR_MS,
+        ...(flags.hour ? { hours: flags.hour.map(parseHour) } : {}),
+        ...(flags.all ? { all: true } : {}),
+        ...(flags.force ? { force: true } : {}),
+        settings: manifestSettings(ctx),
+      });
+      if (flags.dryRun) {
+        if (flags.json) {
+          io.stdout.write(`${JSON.stringify({ lake, todo: plan.todo.map((u) => ({ hour: formatHour(u.hour), reason: u.reason, inputs: u.inputs.length, bytes: u.inputs.reduce((s, i) => s + i.size, 0) })), upToDate: plan.upToDate }, null, 2)}\n`);
+          return;
+        }
+        io.stdout.write(plan.todo.length ? `would compact ${plan.todo.length} unit(s) in ${lake}:\n` : `nothing to compact in ${lake} (${plan.upToDate.length} unit(s) up to date)\n`);
+        for (const u of plan.todo) io.stdout.write(`  ${formatHour(u.hour)}  ${u.reason.padEnd(16)} ${u.inputs.length} object(s), ${formatBytes(u.inputs.reduce((s, i) => s + i.size, 0))}\n`);
+        return;
+      }
+      const tty = io.stderr.isTTY === true && !flags.json;
+      let current = '';
+      ctx.onProgress = (e) => {
+        if (!tty) return;
+        const detail = e.total ? ` ${e.done}/${e.total} objects` : '';
+        io.stderr.write(`\r\x1b[K${current} ${e.phase}${detail}`);
+      };
+      const summary = await runUnits(ctx, plan.todo, {
+        onUnitStart: (u, i, total) => {
+          current = `[${i + 1}/${total}] ${formatHour(u.hour)}`;
+          if (!tty && !flags.json) io.stderr.write(`${current} (${u.reason}) ...\n`);
+        },
+        onUnitDone: () => {
+          if (tty) io.stderr.write('\r\x1b[K');
+        },
+      });
+      if (flags.json) {
+        io.stdout.write(`${JSON.stringify({ lake, ...summary, upToDate: plan.upToDate }, null, 2)}\n`);
+        return;
+      }
+      if (summary.units.length === 0) {
+        io.stdout.write(`nothing to compact in ${lake} (${plan.upToDate.length} unit(s) up to date)\n`);
+        return;
+      }
+      io.stdout.write(summaryTable(summary));
+      const reasons: Record<string, number> = {};
+      const unknown: Record<string, number> = {};
+      for (const u of summary.units) {
+        for (const [k, v] of Object.entries(u.rejectReasons)) reasons[k] = (reasons[k] ?? 0) + v;
+        for (const [k, v] of Object.entries(u.unknownFields)) unknown[k] = (unknown[k] ?? 0) + v;
+      }
+      if (Object.keys(reasons).length) io.stdout.write(`rejected by reason: ${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ')} (records and reasons under ${lake.replace(/\/+$/, "")}/${settings.layout.errorsPrefix}/${spec.name}/)\n`);
+      if (Object.keys(unknown).length) io.stdout.write(`unknown fields dropped (schema drift): ${Object.entries(unknown).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+      if (summary.deferred.length) throw new ExitCode(1);
+    });
+}

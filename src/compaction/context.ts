@@ -1,0 +1,47 @@
+import type { Settings } from '../config/settings.js';
+import { HOUR_MS } from '../partitions/hours.js';
+import type { TableSpec } from '../schema/types.js';
+import type { ObjectStore } from '../storage/types.js';
+import type { UnitManifest } from './manifest.js';
+import { settingsHash, type CompactionContext } from './unit.js';
+
+/** Rows per Parquet row group: DuckDB's default, small enough for min/max skipping per restaurant. */
+export const DEFAULT_ROW_GROUP_ROWS = 122_880;
+/**
+ * DuckDB memory per unit. Beyond it DuckDB spills to the unit's scratch directory, so this bounds
+ * memory whatever the hour's size (see bench/compact for the measured peak).
+ */
+export const DEFAULT_MEMORY_LIMIT = '400MB';
+
+export interface ContextOptions {
+  store: ObjectStore;
+  spec: TableSpec;
+  settings: Settings;
+  now?: () => number;
+  memoryLimit?: string;
+  threads?: number;
+  workDir?: string;
+}
+
+export function compactionContext(options: ContextOptions): CompactionContext {
+  const { settings } = options;
+  const ctx: CompactionContext = {
+    store: options.store,
+    spec: options.spec,
+    layout: settings.layout,
+    compression: settings.compaction.compression,
+    rowGroupRows: settings.compaction.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
+    maxSkewMs: settings.compaction.maxSkewHours * HOUR_MS,
+    memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+    now: options.now ?? Date.now,
+  };
+  if (settings.sse) ctx.sse = settings.sse;
+  if (options.threads) ctx.threads = options.threads;
+  if (options.workDir) ctx.workDir = options.workDir;
+  return ctx;
+}
+
+/** What a manifest written now would record as settings (the scheduler compares them). */
+export function manifestSettings(ctx: CompactionContext): UnitManifest['settings'] {
+  return { compression: ctx.compression, maxSkewHours: ctx.maxSkewMs / HOUR_MS, schemaHash: settingsHash(ctx) };
+}
