@@ -10,7 +10,7 @@ import { absoluteLakeUri } from '../config/load.js';
 import { addConfigOption, settingsFor, type ConfigFlags } from './config-flags.js';
 import { ExitCode, type CliIO } from './io.js';
 import { renderTable } from './render-table.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../query/scan-cost.js';
 
 interface CompactFlags extends ConfigFlags {
   table: string;

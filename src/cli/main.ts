@@ -8,6 +8,7 @@ import { registerViewsCommands } from './views.js';
 import { ExitCode, processIO, type CliIO } from './io.js';
 import { registerSchemaCommands } from './schema.js';
 import { registerCompactCommand } from './compact.js';
+import { registerDemoCommand } from './demo.js';
 
 const ISSUES_URL = 'https://github.com/clicklake/clicklake/issues';
 
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIO): Command {
   registerSchemaCommands(program, io);
   registerCatalogCommands(program, io);
   registerCompactCommand(program, io);
+  registerDemoCommand(program, io);
   registerViewsCommands(program, io);
   registerQueryCommands(program, io);
   registerPartitionsCommands(program, io);
