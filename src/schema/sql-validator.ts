@@ -24,6 +24,8 @@ interface Node {
   path: string;
   /** The string value when jtype is 'VARCHAR' (a precomputed column), else computed on use. */
   text?: string;
+  /** The value as DOUBLE when it is a JSON number (a precomputed column). */
+  number?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ const UUID_REGEX = '^(?i)(urn:uuid:)?[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
 
 const asSchema = (v: unknown): JsonSchema | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonSchema) : undefined);
 const str = (node: Node): string => node.text ?? `(${node.value} ->> '$')`;
-const num = (node: Node): string => `CAST(${node.value} AS DOUBLE)`;
+const num = (node: Node): string => node.number ?? `CAST(${node.value} AS DOUBLE)`;
 const jsonKey = (key: string): string => quotedString(`$.${JSON.stringify(key)}`);
 
 function childNode(parent: Node, key: string): Node {
@@ -277,11 +279,12 @@ export function typedColumnSql(field: Field, mapExpr: string, keysExpr: string, 
  * The per-record columns that `RootFields` nodes refer to, in three SELECT layers (value, type,
  * text), each only referring to the one before.
  */
-export function rootFieldColumns(spec: TableSpec, mapExpr: string, keysExpr: string): { layers: [string[], string[], string[]]; fields: RootFields } {
+export function rootFieldColumns(spec: TableSpec, mapExpr: string, keysExpr: string): { layers: [string[], string[], string[]]; fields: RootFields; presentCount: string } {
   const nodes = new Map<string, Node>();
   const values: string[] = [];
   const types: string[] = [];
   const texts: string[] = [];
+  const present: string[] = [];
   let next = 0;
   const add = (path: string, valueSql: string, typeSql: (v: string) => string): Node => {
     const i = next++;
@@ -290,8 +293,9 @@ export function rootFieldColumns(spec: TableSpec, mapExpr: string, keysExpr: str
     const x = quotedIdentifier(`x$${i}`);
     values.push(`${valueSql} AS ${v}`);
     types.push(`${typeSql(v)} AS ${t}`);
-    texts.push(`CASE WHEN ${t} = 'VARCHAR' THEN ${v} ->> '$' END AS ${x}`);
-    const node = { value: v, jtype: t, path, text: x };
+    const n = quotedIdentifier(`n$${i}`);
+    texts.push(`CASE WHEN ${t} = 'VARCHAR' THEN ${v} ->> '$' END AS ${x}`, `CASE WHEN ${t} IN ${NUMERIC} THEN TRY_CAST(${v} AS DOUBLE) END AS ${n}`);
+    const node = { value: v, jtype: t, path, text: x, number: n };
     nodes.set(path, node);
     return node;
   };
@@ -306,9 +310,11 @@ export function rootFieldColumns(spec: TableSpec, mapExpr: string, keysExpr: str
   };
   for (const c of spec.columns) {
     const node = add(`/${c.jsonName}`, `${mapExpr}[${quotedString(c.jsonName)}]`, (v) => `COALESCE(json_type(${v}), CASE WHEN list_contains(${keysExpr}, ${quotedString(c.jsonName)}) THEN 'NULL' END)`);
+    present.push(`(${node.jtype} IS NOT NULL)::INTEGER`);
     addStructChildren(node, c.type);
   }
-  return { layers: [values, types, texts], fields: (path) => nodes.get(path) };
+  // How many declared properties a record has: fewer than its keys means it has unknown ones.
+  return { layers: [values, types, texts], fields: (path) => nodes.get(path), presentCount: present.join(' + ') || '0' };
 }
 
 function typedValue(type: LakeType, node: Node, lookup?: RootFields): string {

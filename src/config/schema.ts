@@ -1,0 +1,118 @@
+/**
+ * The shape of `clicklake.config.json` (a JSON Schema Ajv validates strictly) and its TypeScript
+ * type. AWS region, credentials and endpoints are deliberately absent: the AWS SDK reads them
+ * (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_GLUE, ...).
+ */
+
+/** Compression codecs Athena reads in Parquet and DuckDB writes. */
+export type ParquetCompression = 'ZSTD' | 'SNAPPY';
+
+/** `clicklake.config.json` as written (every field optional; defaults come from resolveSettings). */
+export interface ClicklakeConfig {
+  /** Optional editor hint, ignored. */
+  $schema?: string;
+  /** Lake root: `s3://bucket[/prefix]` or `file://dir`. */
+  lake?: string;
+  /** S3 bucket the Glue tables point at. Default: the bucket of an s3:// lake. */
+  bucket?: string;
+  /** Key prefix of the lake inside the bucket. Default: the prefix of an s3:// lake. */
+  prefix?: string;
+  /** Zone prefixes under the lake root. */
+  layout?: { raw?: string; curated?: string; errors?: string; manifests?: string };
+  /** Glue database. Default `clicklake`. */
+  database?: string;
+  athena?: {
+    /** Default `primary`. */
+    workgroup?: string;
+    /** `s3://...` for query results; default: the workgroup's own setting. */
+    outputLocation?: string;
+  };
+  /** Server-side encryption of everything clicklake writes. */
+  sse?: { mode: 'AES256' } | { mode: 'aws:kms'; kmsKeyId: string };
+  compaction?: {
+    /** Minutes after an arrival hour's end before it is compacted. Default 20. */
+    graceMinutes?: number;
+    /** Hours back the scheduler re-checks for late objects. Default 48. */
+    lookbackHours?: number;
+    /** Largest accepted distance between event_time and arrival hour. Default 168 (7 days). */
+    maxSkewHours?: number;
+    /** Default ZSTD. */
+    compression?: ParquetCompression;
+    /** Rows per Parquet row group; default: the writer's own. */
+    rowGroupRows?: number;
+  };
+  /** Directory of `*.schema.json`; relative to the config file. Default: the schemas clicklake ships. */
+  schemasDir?: string;
+  /** Directory of the curated views' `*.sql`; relative to the config file. Default: the views clicklake ships. */
+  viewsDir?: string;
+  /** Athena partition projection on the Glue tables. Default true; false: register partitions with `clicklake partitions sync`. */
+  projection?: boolean;
+}
+
+const prefixSchema = { type: 'string', pattern: '^[^/](.*[^/])?$' } as const;
+
+/** JSON Schema (draft-07) of the config file. */
+export const CONFIG_JSON_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    lake: { type: 'string', pattern: '^(s3://[^/]+(/.*)?|file://.+)$' },
+    bucket: { type: 'string', pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]{1,253}[a-zA-Z0-9]$' },
+    prefix: { type: 'string', pattern: '^[^/](.*[^/])?$' },
+    layout: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { raw: prefixSchema, curated: prefixSchema, errors: prefixSchema, manifests: prefixSchema },
+    },
+    database: { type: 'string', pattern: '^[a-z0-9_]{1,255}$' },
+    athena: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        workgroup: { type: 'string', pattern: '^[a-zA-Z0-9._-]{1,128}$' },
+        outputLocation: { type: 'string', pattern: '^s3://[^/]+(/.*)?$' },
+      },
+    },
+    sse: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mode'],
+      properties: {
+        mode: { type: 'string', enum: ['AES256', 'aws:kms'] },
+        kmsKeyId: { type: 'string', minLength: 1 },
+      },
+      if: { properties: { mode: { const: 'aws:kms' } } },
+      then: { properties: { kmsKeyId: { type: 'string' } }, required: ['kmsKeyId'] },
+      else: { not: { properties: { kmsKeyId: { type: 'string' } }, required: ['kmsKeyId'] } },
+    },
+    compaction: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        graceMinutes: { type: 'integer', minimum: 0, maximum: 1440 },
+        lookbackHours: { type: 'integer', minimum: 1, maximum: 8760 },
+        maxSkewHours: { type: 'integer', minimum: 1, maximum: 87600 },
+        compression: { type: 'string', enum: ['ZSTD', 'SNAPPY'] },
+        rowGroupRows: { type: 'integer', minimum: 1000, maximum: 100000000 },
+      },
+    },
+    schemasDir: { type: 'string', minLength: 1 },
+    viewsDir: { type: 'string', minLength: 1 },
+    projection: { type: 'boolean' },
+  },
+} as const;
+
+/** How to fix a value that fails its pattern, by JSON pointer (without array indexes). */
+export const PATTERN_HINTS: Record<string, string> = {
+  '/lake': 'write s3://bucket/prefix or file://dir',
+  '/bucket': 'an S3 bucket name: 3-63 letters, digits, dots or hyphens',
+  '/prefix': 'a key prefix without leading or trailing "/", e.g. "lake/prod"',
+  '/layout/raw': 'a key prefix without leading or trailing "/"',
+  '/layout/curated': 'a key prefix without leading or trailing "/"',
+  '/layout/errors': 'a key prefix without leading or trailing "/"',
+  '/layout/manifests': 'a key prefix without leading or trailing "/"',
+  '/database': 'lower-case letters, digits and underscores (Glue lowercases names)',
+  '/athena/workgroup': 'letters, digits, ".", "_" or "-", up to 128 characters',
+  '/athena/outputLocation': 'an S3 URI such as s3://my-athena-results/clicklake/',
+};
