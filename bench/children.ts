@@ -1,0 +1,82 @@
+/**
+ * One contender per process, so each peak RSS is its own. Prints one JSON line:
+ * { ms, maxRssMB, outBytes, rows, extra }.
+ */
+import { statSync, readFileSync, createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { compactUnit } from '../src/compaction/unit.js';
+import { compactionContext } from '../src/compaction/context.js';
+import { resolveSettings } from '../src/config/settings.js';
+import { loadTable } from '../src/schema/load.js';
+import { openStore } from '../src/storage/open.js';
+import { duckdbType } from '../src/schema/render-types.js';
+import { quotedString } from '../src/query/sql.js';
+
+const [kind, ...args] = process.argv.slice(2);
+
+function report(started: number, result: Record<string, unknown>): void {
+  const ms = performance.now() - started;
+  process.stdout.write(`${JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024, ...result })}\n`);
+}
+
+async function clicklake(lake: string, hour: string): Promise<void> {
+  const spec = await loadTable('click_events');
+  const settings = resolveSettings({}, { lake });
+  const steps: Record<string, number> = {};
+  const ctx = compactionContext({ store: openStore(lake), spec, settings });
+  ctx.onStepTime = (step, ms) => (steps[step] = (steps[step] ?? 0) + ms);
+  const started = performance.now();
+  const { manifest } = await compactUnit(ctx, Date.parse(`${hour}:00:00Z`));
+  report(started, { outBytes: manifest.counts.bytesOut, rows: manifest.counts.written, extra: { counts: manifest.counts, steps } });
+}
+
+async function anchor(ndjson: string, out: string): Promise<void> {
+  const spec = await loadTable('click_events');
+  const columns = `{${spec.columns.map((c) => `${quotedString(c.jsonName)}: ${quotedString(c.type.kind === 'timestamp' ? 'TIMESTAMPTZ' : duckdbType(c.type))}`).join(', ')}}`;
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const conn = await instance.connect();
+  await conn.run("SET TimeZone = 'UTC'");
+  const started = performance.now();
+  await conn.run(`COPY (SELECT * FROM read_json(${quotedString(ndjson)}, format = 'newline_delimited', columns = ${columns})) TO ${quotedString(out)} (FORMAT parquet, COMPRESSION ZSTD)`);
+  const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quotedString(out)})`)).getRows()[0]?.[0]);
+  report(started, { outBytes: statSync(out).size, rows });
+  conn.closeSync();
+  instance.closeSync();
+}
+
+/** The naive writer: JSON.parse each line and append rows with parquetjs-lite (no validation). */
+async function parquetjsLite(ndjson: string, out: string, limitBytes: number): Promise<void> {
+  // @ts-expect-error parquetjs-lite ships no types
+  const parquet = (await import('parquetjs-lite')).default;
+  const schema = new parquet.ParquetSchema({
+    event_id: { type: 'UTF8' }, event_type: { type: 'UTF8' }, event_time: { type: 'TIMESTAMP_MILLIS' },
+    session_id: { type: 'UTF8' }, anonymous_id: { type: 'UTF8' }, restaurant_id: { type: 'UTF8' }, menu_id: { type: 'UTF8' },
+    section: { type: 'UTF8', optional: true }, section_index: { type: 'INT32', optional: true }, item_id: { type: 'UTF8', optional: true },
+    item_name: { type: 'UTF8', optional: true }, price_cents: { type: 'INT64', optional: true }, position: { type: 'INT32', optional: true },
+    scroll_depth_pct: { type: 'INT32', optional: true }, user_agent: { type: 'UTF8', optional: true }, page_url: { type: 'UTF8', optional: true },
+    referrer: { type: 'UTF8', optional: true }, locale: { type: 'UTF8', optional: true }, app_version: { type: 'UTF8', optional: true },
+  });
+  const started = performance.now();
+  const writer = await parquet.ParquetWriter.openFile(schema, out);
+  let bytes = 0;
+  let rows = 0;
+  const lines = createInterface({ input: createReadStream(ndjson), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (bytes >= limitBytes) break;
+    bytes += line.length + 1;
+    const ev = JSON.parse(line) as Record<string, unknown>;
+    const row: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(ev)) if (v !== null && typeof v !== 'object') row[k] = v;
+    row['event_time'] = new Date(String(ev['event_time']));
+    await writer.appendRow(row);
+    rows++;
+  }
+  await writer.close();
+  report(started, { outBytes: statSync(out).size, rows, extra: { inputBytes: bytes } });
+}
+
+if (kind === 'clicklake') await clicklake(args[0]!, args[1]!);
+else if (kind === 'anchor') await anchor(args[0]!, args[1]!);
+else if (kind === 'parquetjs-lite') await parquetjsLite(args[0]!, args[1]!, Number(args[2]));
+else throw new Error(`unknown contender ${kind}; ${readFileSync.name}`);

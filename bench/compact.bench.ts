@@ -1,0 +1,126 @@
+/**
+ * npm run bench:compact [-- --events 1000000 --no-4x]
+ *
+ * Generates one realistic Firehose arrival hour (~700 B events; NDJSON, concatenated and GZIP
+ * objects; batched arrays; a few percent invalid and duplicate records) and compacts it, side by
+ * side in one run with:
+ *   - DuckDB's own COPY from read_json to Parquet over a clean NDJSON copy of the same events (no
+ *     framing, no validation, no dedupe: the speed anchor), and
+ *   - parquetjs-lite (JSON.parse + appendRow; the naive writer, run on a slice and rated per MB).
+ * Each contender runs in its own process so its peak RSS is its own. Then clicklake again on 4x
+ * the input, to show memory does not grow with the hour's size. Ratios, not seconds, are the
+ * result: the machine is shared and noisy.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { writeSyntheticLake } from '../src/demo/generate.js';
+import { openStore } from '../src/storage/open.js';
+import { clickstream } from '../src/synth/clickstream.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : fallback;
+};
+const EVENTS = Number(flag('events', '1000000'));
+const WITH_4X = !argv.includes('--no-4x');
+const LITE_SLICE_BYTES = 64 << 20;
+const HOUR = '2024-05-01T10';
+const HOUR_MS = Date.parse(`${HOUR}:00:00Z`);
+
+interface ChildResult {
+  ms: number;
+  maxRssMB: number;
+  outBytes: number;
+  rows: number;
+  extra?: Record<string, unknown>;
+}
+
+function child(...args: string[]): ChildResult {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'children.ts'), ...args], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
+}
+
+/** One hour of Firehose objects, plus the same events as clean NDJSON; returns the JSON bytes. */
+async function makeHour(dir: string, events: number, seed: number): Promise<{ lake: string; ndjson: string; jsonBytes: number; objects: number; storedBytes: number }> {
+  const lake = `file://${path.join(dir, 'lake')}`;
+  const store = openStore(lake);
+  const raw = await writeSyntheticLake({
+    store, table: 'click_events', seed, events, startDate: HOUR.slice(0, 10), days: 1, objectBytes: 8 << 20, lateShare: 0,
+  });
+  // writeSyntheticLake spreads arrivals over a day; the benchmark wants one big hour, so move them.
+  const { rename, mkdir, readdir } = await import('node:fs/promises');
+  const root = path.join(dir, 'lake', 'raw', 'click_events');
+  const target = path.join(root, '2024', '05', '01', '10');
+  await mkdir(target, { recursive: true });
+  for (const y of await readdir(root)) for (const m of await readdir(path.join(root, y))) for (const d of await readdir(path.join(root, y, m))) for (const h of await readdir(path.join(root, y, m, d))) {
+    const from = path.join(root, y, m, d, h);
+    if (from === target) continue;
+    for (const f of await readdir(from)) await rename(path.join(from, f), path.join(target, `${y}${m}${d}${h}-${f}`));
+  }
+  const ndjson = path.join(dir, 'events.ndjson');
+  const out = createWriteStream(ndjson);
+  let jsonBytes = 0;
+  for (const ev of clickstream({ seed, events, startMs: Date.parse(`${HOUR.slice(0, 10)}T00:00:00Z`), spanMs: 86_400_000 - 3_600_000 })) {
+    const line = `${JSON.stringify(ev)}\n`;
+    jsonBytes += line.length;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'close');
+  return { lake, ndjson, jsonBytes, objects: raw.objects, storedBytes: raw.bytes };
+}
+
+const mb = (b: number): number => b / 1e6;
+const fmt = (n: number, d = 1): string => n.toFixed(d);
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'clicklake-bench-'));
+  try {
+    process.stderr.write(`generating ${EVENTS.toLocaleString('en-US')} events ...\n`);
+    const hour = await makeHour(path.join(dir, '1x'), EVENTS, 1);
+    process.stderr.write(`  ${hour.objects} objects, ${fmt(mb(hour.storedBytes))} MB stored, ${fmt(mb(hour.jsonBytes))} MB of JSON\n`);
+    process.stderr.write('running clicklake ...\n');
+    const ours = child('clicklake', hour.lake, HOUR);
+    process.stderr.write('running DuckDB COPY anchor ...\n');
+    const anchor = child('anchor', hour.ndjson, path.join(dir, 'anchor.parquet'));
+    process.stderr.write('running parquetjs-lite on a slice ...\n');
+    const lite = child('parquetjs-lite', hour.ndjson, path.join(dir, 'lite.parquet'), String(LITE_SLICE_BYTES));
+    let ours4: ChildResult | undefined;
+    if (WITH_4X) {
+      rmSync(path.join(dir, '1x'), { recursive: true, force: true });
+      process.stderr.write(`generating 4x (${(EVENTS * 4).toLocaleString('en-US')} events) ...\n`);
+      const big = await makeHour(path.join(dir, '4x'), EVENTS * 4, 2);
+      process.stderr.write('running clicklake on 4x ...\n');
+      ours4 = child('clicklake', big.lake, HOUR);
+    }
+
+    const rate = (bytes: number, ms: number): number => mb(bytes) / (ms / 1000);
+    const anchorRate = rate(hour.jsonBytes, anchor.ms);
+    const liteBytes = Number((lite.extra as { inputBytes: number }).inputBytes);
+    const rows: string[][] = [
+      ['clicklake compaction (frame, validate, dedupe, sort, Parquet)', fmt(mb(hour.jsonBytes)), fmt(ours.ms / 1000, 2), fmt(rate(hour.jsonBytes, ours.ms)), fmt(EVENTS / (ours.ms / 1000) / 1000, 0), fmt(ours.maxRssMB, 0), fmt(mb(ours.outBytes), 1), fmt(rate(hour.jsonBytes, ours.ms) / anchorRate, 2)],
+      ['DuckDB COPY read_json -> Parquet (no validation; anchor)', fmt(mb(hour.jsonBytes)), fmt(anchor.ms / 1000, 2), fmt(anchorRate), fmt(anchor.rows / (anchor.ms / 1000) / 1000, 0), fmt(anchor.maxRssMB, 0), fmt(mb(anchor.outBytes), 1), '1.00'],
+      [`parquetjs-lite (JSON.parse + appendRow; ${fmt(mb(liteBytes), 0)} MB slice)`, fmt(mb(liteBytes)), fmt(lite.ms / 1000, 2), fmt(rate(liteBytes, lite.ms)), fmt(lite.rows / (lite.ms / 1000) / 1000, 0), fmt(lite.maxRssMB, 0), fmt(mb(lite.outBytes), 1), fmt(rate(liteBytes, lite.ms) / anchorRate, 2)],
+    ];
+    if (ours4) rows.push(['clicklake compaction, 4x input (memory check)', fmt(mb(hour.jsonBytes) * 4), fmt(ours4.ms / 1000, 2), fmt(rate(hour.jsonBytes * 4, ours4.ms)), fmt((EVENTS * 4) / (ours4.ms / 1000) / 1000, 0), fmt(ours4.maxRssMB, 0), fmt(mb(ours4.outBytes), 1), fmt(rate(hour.jsonBytes * 4, ours4.ms) / anchorRate, 2)]);
+    const header = ['contender', 'JSON MB', 'time s', 'MB/s', 'k events/s', 'peak RSS MB', 'Parquet MB', 'x anchor'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ');
+    console.log(`\ncompaction benchmark: one Firehose hour of ${EVENTS.toLocaleString('en-US')} events, ${os.cpus().length} cores, node ${process.version}`);
+    console.log(line(header));
+    console.log(widths.map((w) => '-'.repeat(w)).join('-+-'));
+    for (const r of rows) console.log(line(r));
+    console.log(`\nclicklake vs parquetjs-lite: ${fmt(rate(hour.jsonBytes, ours.ms) / rate(liteBytes, lite.ms), 1)}x`);
+    if (ours4) console.log(`peak RSS 4x / 1x: ${fmt(ours4.maxRssMB / ours.maxRssMB, 2)}`);
+    console.log(`clicklake steps (ms): ${JSON.stringify(Object.fromEntries(Object.entries((ours.extra as { steps: Record<string, number> }).steps).map(([k, v]) => [k, Math.round(v)])))}`);
+    console.log(`clicklake counts: ${JSON.stringify((ours.extra as { counts: unknown }).counts)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
