@@ -49,7 +49,14 @@ if (existsSync(path.join(root, 'node_modules', platformPackage))) {
   copyModule(platformPackage);
 } else {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'clicklake-binding-'));
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', tmp, `${platformPackage}@${bindingVersion}`], { encoding: 'utf8' }).trim().split('\n').pop();
+  let tarball;
+  try {
+    tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', tmp, `${platformPackage}@${bindingVersion}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop();
+  } catch (err) {
+    console.error(`cannot fetch ${platformPackage}@${bindingVersion} (the binding must match @duckdb/node-bindings exactly): ${String(err.stderr ?? err.message).split('\n').find((l) => l.includes('error')) ?? err.message}`);
+    console.error('build for x64, or pin @duckdb/node-api to a version whose linux-arm64 binding is published (npm view @duckdb/node-bindings-linux-arm64 versions)');
+    process.exit(1);
+  }
   mkdirSync(path.join(modules, platformPackage), { recursive: true });
   execFileSync('tar', ['xzf', path.join(tmp, tarball), '-C', path.join(modules, platformPackage), '--strip-components=1']);
   rmSync(tmp, { recursive: true, force: true });

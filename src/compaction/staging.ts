@@ -31,31 +31,47 @@ export interface StagedUnit {
 }
 
 /** Write buffer size: large sequential writes keep staging near disk speed. */
-const WRITE_CHUNK = 4 << 20;
+const WRITE_CHUNK = 8 << 20;
 
+/**
+ * Appends bytes into large preallocated chunks and writes each full chunk once: staging copies
+ * every record, so per-record allocations would dominate (and feed the garbage collector).
+ */
 class ChunkedWriter {
-  private chunks: Buffer[] = [];
-  private pending = 0;
+  private chunk = Buffer.allocUnsafe(WRITE_CHUNK);
+  private used = 0;
   position = 0;
 
   constructor(private readonly out: WriteStream) {}
 
-  write(b: Buffer): void {
-    this.chunks.push(b);
-    this.pending += b.length;
-    this.position += b.length;
+  private async spill(): Promise<void> {
+    if (this.used === 0) return;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(WRITE_CHUNK);
+    this.used = 0;
+    if (!this.out.write(full)) await once(this.out, 'drain');
   }
 
-  async maybeFlush(): Promise<void> {
-    if (this.pending >= WRITE_CHUNK) await this.flush();
+  /** Makes room for `n` more bytes (a record larger than a chunk gets a chunk of its own). */
+  async reserve(n: number): Promise<void> {
+    if (this.used + n <= this.chunk.length) return;
+    await this.spill();
+    if (n > this.chunk.length) this.chunk = Buffer.allocUnsafe(n);
+  }
+
+  writeLatin1(text: string): void {
+    this.used += this.chunk.write(text, this.used, 'latin1');
+    this.position += text.length;
+  }
+
+  writeBytes(b: Uint8Array, start: number, end: number): void {
+    this.chunk.set(b.subarray(start, end), this.used);
+    this.used += end - start;
+    this.position += end - start;
   }
 
   async flush(): Promise<void> {
-    if (this.pending === 0) return;
-    const data = Buffer.concat(this.chunks, this.pending);
-    this.chunks = [];
-    this.pending = 0;
-    if (!this.out.write(data)) await once(this.out, 'drain');
+    await this.spill();
   }
 }
 
@@ -78,16 +94,18 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
   let lines = 0;
   let bytesIn = 0;
   let bytesDecompressed = 0;
-  const stage = (s: number, o: number, kind: 'r' | 'a', record: Buffer): void => {
+  /** One staged line; the wrapper is ASCII, the record bytes are copied unchanged. */
+  const stage = async (s: number, o: number, kind: 'r' | 'a', record: Uint8Array, start: number, end: number): Promise<void> => {
     const prefix = `{"s":${s},"o":${o},"p":`;
     // p is the record's own offset, which depends on how many digits p itself takes.
-    const rest = `,"n":${record.length},"${kind}":`;
+    const rest = `,"n":${end - start},"${kind}":`;
+    await writer.reserve(prefix.length + rest.length + 20 + (end - start) + 2);
     const base = writer.position + prefix.length + rest.length;
     let p = base + String(base).length;
     if (String(p).length !== String(base).length) p = base + String(p).length;
-    writer.write(Buffer.from(`${prefix}${p}${rest}`));
-    writer.write(record);
-    writer.write(Buffer.from('}\n'));
+    writer.writeLatin1(`${prefix}${p}${rest}`);
+    writer.writeBytes(record, start, end);
+    writer.writeLatin1('}\n');
     lines++;
   };
   try {
@@ -103,13 +121,13 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
       }
       bytesDecompressed += body.length;
       for (const span of frameRecords(body)) {
-        const bytes = body.subarray(span.start, span.end);
         if (span.kind === 'garbage') {
-          rejected.push({ sourceKey: input.key, offset: span.start, bytes: Buffer.from(bytes), code: 'framing', reasons: [`not a JSON record: ${span.reason ?? 'unframeable bytes'}`] });
+          rejected.push({ sourceKey: input.key, offset: span.start, bytes: Buffer.from(body.subarray(span.start, span.end)), code: 'framing', reasons: [`not a JSON record: ${span.reason ?? 'unframeable bytes'}`] });
           continue;
         }
         if (span.hasLineBreak) {
           // A record spread over lines would break NDJSON staging: stage it minified, keep the original.
+          const bytes = body.subarray(span.start, span.end);
           let parsed: unknown;
           try {
             parsed = JSON.parse(bytes.toString('utf8'));
@@ -118,11 +136,11 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
             continue;
           }
           originals.set(`${s}:${span.start}`, Buffer.from(bytes));
-          stage(s, span.start, span.kind === 'array' ? 'a' : 'r', Buffer.from(JSON.stringify(parsed)));
+          const minified = Buffer.from(JSON.stringify(parsed));
+          await stage(s, span.start, span.kind === 'array' ? 'a' : 'r', minified, 0, minified.length);
         } else {
-          stage(s, span.start, span.kind === 'array' ? 'a' : 'r', bytes);
+          await stage(s, span.start, span.kind === 'array' ? 'a' : 'r', body, span.start, span.end);
         }
-        await writer.maybeFlush();
       }
       onObject?.(s + 1);
     }
