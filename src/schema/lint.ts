@@ -53,7 +53,9 @@ export function lintSchema(doc: unknown): LintIssue[] {
   } catch (err) {
     issues.push({ pointer: '#', code: 'ajv_rejected', message: `Ajv (strict, draft 2020-12) rejects the schema: ${(err as Error).message}` });
   }
-  if (declaredTypes(root).types.join() !== 'object' || !asSchema(root['properties'])) {
+  // A root that also allows null would let a `null` record pass validation as an event.
+  const rootTypes = declaredTypes(root);
+  if (rootTypes.types.join() !== 'object' || rootTypes.allowsNull || !asSchema(root['properties'])) {
     issues.push({ pointer: '#', code: 'root_not_object', message: 'the root must be `"type": "object"` with `properties` (one column each)' });
   }
   lintObject(root, '#', true, issues);
