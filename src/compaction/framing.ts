@@ -12,6 +12,12 @@ export type SpanKind = 'object' | 'array' | 'garbage';
 
 export interface Span {
   kind: SpanKind;
+  /** With a key table: what the event object held (reused between spans: read it before the next). */
+  witness?: EventWitness;
+  /** With a key table: one witness per event of a batched array. */
+  witnesses?: EventWitness[];
+  /** A batch holding something other than event objects, or a record with a duplicated key: for the slow path. */
+  exotic?: boolean;
   start: number;
   end: number;
   /** The span holds a raw line break (allowed as whitespace in JSON, but it breaks NDJSON staging). */
@@ -19,6 +25,8 @@ export interface Span {
   /** Why a garbage span could not be framed. */
   reason?: string;
 }
+
+import { KeyTable, newWitness, scanEvent, type EventWitness } from './witness.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -103,14 +111,44 @@ export function scanValue(b: Uint8Array, start: number, n: number = b.length): S
   return { ok: false, at: n, hasLineBreak, reason: 'record not closed at end of object' };
 }
 
+/** Frames a batched array of event objects, with a witness per event. */
+function scanBatch(b: Uint8Array, start: number, n: number, keys: KeyTable): ScanResult & { witnesses: EventWitness[]; exotic: boolean } {
+  const witnesses: EventWitness[] = [];
+  let i = nextNonWhitespace(b, start + 1, n);
+  if (i < n && b[i] === CLOSE_BRACKET) return { ok: true, at: i + 1, hasLineBreak: false, witnesses, exotic: false };
+  let hasLineBreak = false;
+  for (;;) {
+    if (i >= n || b[i] !== OPEN_BRACE) {
+      // Not a batch of events: frame it generically and let the slow path look at it.
+      return { ...scanValue(b, start, n), witnesses: [], exotic: true };
+    }
+    const w = newWitness(keys);
+    const r = scanEvent(b, i, n, keys, w);
+    if (!r.ok) return { ok: false, at: r.at, hasLineBreak, reason: r.reason ?? 'not a JSON record', witnesses, exotic: false };
+    hasLineBreak ||= r.hasLineBreak;
+    witnesses.push(w);
+    const k = nextNonWhitespace(b, r.at, n);
+    if (k > r.at) hasLineBreak ||= b.subarray(r.at, k).includes(LF);
+    if (k < n && b[k] === 0x2c) {
+      i = nextNonWhitespace(b, k + 1, n);
+      if (i > k + 1) hasLineBreak ||= b.subarray(k + 1, i).includes(LF);
+      continue;
+    }
+    if (k < n && b[k] === CLOSE_BRACKET) return { ok: true, at: k + 1, hasLineBreak, witnesses, exotic: false };
+    return { ok: false, at: k, hasLineBreak, reason: 'expected "," or "]" in a batch', witnesses, exotic: false };
+  }
+}
+
 /**
  * All spans of an object's bytes, in order. Garbage runs up to the next `{` that starts a
- * record which frames cleanly; adjacent garbage is merged into one span.
+ * record which frames cleanly; adjacent garbage is merged into one span. With a key table,
+ * event records are scanned strictly and carry their type witness.
  */
-export function* frameRecords(b: Uint8Array): Generator<Span> {
+export function* frameRecords(b: Uint8Array, keys?: KeyTable): Generator<Span> {
   const n = b.length;
   let i = 0;
   let garbage: Span | undefined;
+  const witness = keys ? newWitness(keys) : undefined;
   const flushGarbage = function* (): Generator<Span> {
     if (garbage) {
       // Trailing whitespace belongs to no record.
@@ -133,16 +171,30 @@ export function* frameRecords(b: Uint8Array): Generator<Span> {
     if (i >= n) break;
     const c = b[i]!;
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      const r = scanValue(b, i, n);
-      if (r.ok) {
+      let span: Span | undefined;
+      let failure: { at: number; reason?: string } | undefined;
+      if (keys && witness && c === OPEN_BRACE) {
+        const r = scanEvent(b, i, n, keys, witness);
+        if (r.ok) span = { kind: 'object', start: i, end: r.at, hasLineBreak: r.hasLineBreak, witness, exotic: witness.duplicateKey };
+        else failure = r;
+      } else if (keys && c === OPEN_BRACKET) {
+        const r = scanBatch(b, i, n, keys);
+        if (r.ok) span = { kind: 'array', start: i, end: r.at, hasLineBreak: r.hasLineBreak, witnesses: r.witnesses, exotic: r.exotic || r.witnesses.some((w) => w.duplicateKey) };
+        else failure = r;
+      } else {
+        const r = scanValue(b, i, n);
+        if (r.ok) span = { kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: r.at, hasLineBreak: r.hasLineBreak };
+        else failure = r;
+      }
+      if (span) {
         yield* flushGarbage();
-        yield { kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: r.at, hasLineBreak: r.hasLineBreak };
-        i = r.at;
+        yield span;
+        i = span.end;
         continue;
       }
       const next = b.indexOf(OPEN_BRACE, i + 1);
       const resume = next < 0 ? n : next;
-      addGarbage(i, resume, r.reason ?? 'not a JSON record');
+      addGarbage(i, resume, failure?.reason ?? 'not a JSON record');
       i = resume;
       continue;
     }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ClicklakeError } from '../errors.js';
 import { quotedIdentifier, quotedString } from '../query/sql.js';
 import { duckdbType } from '../schema/render-types.js';
-import { compileSqlValidator, rootFieldColumns, typedColumnSql } from '../schema/sql-validator.js';
+import { carrierStructType, compileSqlValidator, rootFieldColumns, typedColumnSql } from '../schema/sql-validator.js';
 import type { TableSpec } from '../schema/types.js';
 
 /**
@@ -51,52 +51,56 @@ const HOUR_MS = 3_600_000;
 /** Largest staged line DuckDB accepts: a Firehose record is at most 1,000 KiB, plus the wrapper. */
 export const MAX_STAGED_LINE_BYTES = 4 * 1024 * 1024;
 
-/** Columns of a staged line as DuckDB reads them. */
-const STAGE_COLUMNS = `{s: 'UINTEGER', o: 'UBIGINT', p: 'UBIGINT', n: 'UBIGINT', e: 'INTEGER', r: 'MAP(VARCHAR, JSON)', a: 'MAP(VARCHAR, JSON)[]'}`;
+/** Columns of a staged line as DuckDB reads them (see staging.ts for the line format). */
+function stageColumns(spec: TableSpec): string {
+  const carrier = carrierStructType(spec);
+  return `{s: 'UINTEGER', o: 'UBIGINT', p: 'UBIGINT', n: 'UBIGINT', e: 'INTEGER', x: 'INTEGER', w: 'VARCHAR', u: 'VARCHAR[]', wa: 'VARCHAR[]', ua: 'VARCHAR[][]', r: ${quotedString(carrier)}, a: ${quotedString(`${carrier}[]`)}}`;
+}
 
-function readStage(files: string[]): string {
+function readStage(spec: TableSpec, files: string[]): string {
   const list = `[${files.map(quotedString).join(', ')}]`;
   // A malformed line becomes a row of NULLs (ignore_errors): found and explained later, never dropped.
-  return `read_json(${list}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})`;
+  return `read_json(${list}, format = 'newline_delimited', ignore_errors = true, maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${stageColumns(spec)})`;
 }
 
 /** SQL that turns staged lines into one row per record with validity, skew, unknown keys and typed columns. */
 export function checkedSelect(spec: TableSpec, files: string[], settings: PipelineSettings): string {
-  const root = rootFieldColumns(spec, 'm', 'k');
-  const validator = compileSqlValidator(spec, 'm', 'k', root.fields);
+  const root = rootFieldColumns(spec, 'm', 'wit');
+  const validator = compileSqlValidator(spec, 'm', 'unk', root.fields);
   if (validator.unsupported.length) {
     throw new ClicklakeError(
       'schema_not_compactable',
-      `${spec.source}: the compaction fast path cannot check ${validator.unsupported.join('; ')} — simplify these keywords (see docs/compaction.md)`,
+      `${spec.source}: the compaction fast path cannot check ${validator.unsupported.join('; ')} — simplify these keywords (see README, "How compaction works")`,
       { unsupported: validator.unsupported },
     );
   }
   const bad = validator.checks.map((c) => `COALESCE(${c.sql}, FALSE)`).join('\n    OR ');
-  const known = `[${spec.columns.map((c) => quotedString(c.jsonName)).join(', ')}]`;
-  const typed = spec.columns.map((c) => `${typedColumnSql(c, 'm', 'k', root.fields)} AS ${quotedIdentifier(c.name)}`).join(',\n    ');
-  const [values, types, texts] = root.layers;
+  const typed = spec.columns.map((c) => `${typedColumnSql(c, 'm', 'unk', root.fields)} AS ${quotedIdentifier(c.name)}`).join(',\n    ');
+  const [values, types, derived] = root.layers;
   const eventTime = quotedIdentifier(spec.eventTimeColumn);
   const lo = `make_timestamp(${(settings.hourStartMs - settings.maxSkewMs) * 1000})`;
   const hi = `make_timestamp(${(settings.hourStartMs + HOUR_MS + settings.maxSkewMs) * 1000})`;
-  const records = `CASE WHEN r IS NOT NULL THEN [r] WHEN len(a) > 0 THEN a ELSE [NULL::MAP(VARCHAR, JSON)] END`;
+  // One list per line: the event, the events of a batch, or one NULL for a line DuckDB could not take.
+  const pick = (one: string, many: string, none: string): string => `CASE WHEN x IS NOT NULL THEN [${none}] WHEN r IS NOT NULL THEN [${one}] WHEN len(a) > 0 THEN ${many} ELSE [${none}] END`;
   return `
 WITH ev AS (
   SELECT s, o, p, n,
-    CASE WHEN a IS NOT NULL AND len(a) > 0 THEN CAST(generate_subscripts(${records}, 1) - 1 AS INTEGER) ELSE e END AS e,
-    unnest(${records}) AS m,
-    CASE WHEN r IS NOT NULL OR len(a) > 0 THEN 'event' WHEN s IS NULL THEN 'broken' WHEN a IS NOT NULL THEN 'empty_batch' ELSE 'unconvertible' END AS kind
-  FROM ${readStage(files)}
+    CASE WHEN x IS NULL AND r IS NULL AND len(a) > 0 THEN CAST(generate_subscripts(a, 1) - 1 AS INTEGER) ELSE e END AS e,
+    unnest(${pick('r', 'a', 'NULL')}) AS m,
+    unnest(${pick('w', 'wa', 'NULL::VARCHAR')}) AS wit,
+    unnest(${pick('u', 'COALESCE(ua, list_transform(a, _ -> NULL::VARCHAR[]))', 'NULL::VARCHAR[]')}) AS unk,
+    CASE WHEN x IS NOT NULL THEN 'unconvertible' WHEN r IS NOT NULL OR len(a) > 0 THEN 'event' WHEN s IS NULL THEN 'broken' WHEN a IS NOT NULL THEN 'empty_batch' ELSE 'unconvertible' END AS kind
+  FROM ${readStage(spec, files)}
 ),
-keyed AS (SELECT *, map_keys(m) AS k FROM ev),
-v AS (SELECT s, o, p, n, e, kind, k, ${values.join(', ')} FROM keyed),
+v AS (SELECT s, o, p, n, e, kind, wit, COALESCE(unk, []::VARCHAR[]) AS unk, ${values.join(', ')} FROM ev),
 t AS (SELECT *, ${types.join(', ')} FROM v),
-x AS (SELECT *, ${texts.join(', ')} FROM t),
+d AS (SELECT *, ${derived.join(', ')} FROM t),
 typed AS (
   SELECT s, o, p, n, e, kind,
     kind <> 'event' OR ${bad} AS bad,
-    CASE WHEN len(k) > ${root.presentCount} THEN list_filter(k, x -> NOT list_contains(${known}, x)) ELSE []::VARCHAR[] END AS unknown,
+    unk AS unknown,
     ${typed}
-  FROM x
+  FROM d
 )
 SELECT *,
   COALESCE(${eventTime} < ${lo} OR ${eventTime} >= ${hi}, FALSE) AS skewed,

@@ -13,7 +13,8 @@ import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type LineRef, type PipelineSettings } from './pipeline.js';
 import { ReferenceValidator } from './reasons.js';
 import type { RejectedRecord } from './rejects.js';
-import { stageUnit, type StagedUnit } from './staging.js';
+import { rescueLine, stageUnit, type StagedUnit } from './staging.js';
+import { KeyTable } from './witness.js';
 import { CLICKLAKE_VERSION } from '../version.js';
 
 /** Everything compaction needs besides the unit: the lake, the table and the knobs. */
@@ -87,6 +88,7 @@ async function settleProblemLines(
   inputs: readonly ObjectInfo[],
   reference: ReferenceValidator,
   rescueFile: string,
+  keys: KeyTable,
 ): Promise<{ rejects: RejectedRecord[]; rescued: number; records: number }> {
   const rejects: RejectedRecord[] = [];
   const rescueLines: string[] = [];
@@ -115,7 +117,7 @@ async function settleProblemLines(
       if (verdict.reasons.length) {
         rejects.push({ sourceKey, offset: ref.o, ...(e === undefined ? {} : { element: e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
       } else {
-        rescueLines.push(JSON.stringify({ s: ref.s, o: ref.o, p: ref.p, n: ref.n, e: e ?? null, r: ev }));
+        rescueLines.push(rescueLine(ref, e ?? null, ev, keys));
       }
     }
   }
@@ -136,7 +138,8 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
   const dir = await mkdtemp(path.join(ctx.workDir ?? os.tmpdir(), `clicklake-${table}-${formatHour(hour)}-`));
   try {
     ctx.onProgress?.({ phase: 'staging', done: 0, total: inputs.length });
-    const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }));
+    const keys = new KeyTable(ctx.spec.columns.map((c) => c.jsonName));
+    const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), keys, (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }));
     const settings: PipelineSettings = { hourStartMs: hour, maxSkewMs: ctx.maxSkewMs, compression: ctx.compression, rowGroupRows: ctx.rowGroupRows };
     const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
     ctx.onProgress?.({ phase: 'validating' });
@@ -154,7 +157,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         step('parse+validate');
         const problems = await findProblemLines(conn, staged.file);
         const rescueFile = path.join(dir, 'rescued.ndjson');
-        const slow = await settleProblemLines(problems, staged, inputs, reference, rescueFile);
+        const slow = await settleProblemLines(problems, staged, inputs, reference, rescueFile, keys);
         await conn.run(`DELETE FROM checked WHERE kind <> 'event'`);
         if (slow.rescued > 0) await loadChecked(conn, ctx.spec, [rescueFile], settings, true);
 

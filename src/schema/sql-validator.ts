@@ -26,6 +26,8 @@ interface Node {
   text?: string;
   /** The value as DOUBLE when it is a JSON number (a precomputed column). */
   number?: string;
+  /** The instant of a date-time string (a precomputed column), NULL when it does not cast. */
+  instant?: string;
 }
 
 /**
@@ -59,10 +61,25 @@ const JSON_TYPES: Record<string, string[]> = {
 };
 
 /**
- * RFC 3339 date-time as ajv-formats accepts it (`t`/space separators, `z`, offsets with or
- * without a colon or minutes); DuckDB's cast then checks the calendar.
+ * RFC 3339 date-time as ajv-formats accepts it: `t` or any JavaScript `\s` as the separator
+ * (RE2's `\s` is ASCII only, hence the extra classes), `z`, offsets with or without a colon or
+ * minutes, hours 00-23, second 60 (a leap second, checked further in `format`); DuckDB's cast
+ * then checks the calendar. DuckDB alone would take `24:00:00` and offsets like `+24:00`.
  */
-export const DATE_TIME_REGEX = '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}(:?\\d{2})?)$';
+export const DATE_TIME_REGEX =
+  '^\\d{4}-\\d{2}-\\d{2}[Tt\\s\\x{0B}\\p{Z}\\x{FEFF}]([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d+)?([Zz]|[+-]([01]\\d|2[0-3])(:?[0-5]\\d)?)$';
+
+/**
+ * The instant of a date-time string that matched DATE_TIME_REGEX. DuckDB casts only a `T` or
+ * space separator and no second 60: other separators become `T`, and a leap second is read as
+ * second 59 (fraction kept), so the event keeps its UTC day. The common case skips the rewrite.
+ */
+function dateTimeSql(s: string): string {
+  const usual = `substr(${s}, 11, 1) IN ('T', 't') AND substr(${s}, 18, 2) <> '60'`;
+  const separator = `regexp_replace(upper(${s}), '^(\\d{4}-\\d{2}-\\d{2})[^0-9]', '\\1T')`;
+  const leap = `regexp_replace(${separator}, '^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}):60', '\\1:59')`;
+  return `TRY_CAST(CASE WHEN ${usual} THEN upper(${s}) ELSE ${leap} END AS TIMESTAMPTZ)`;
+}
 const DATE_REGEX = '^\\d{4}-\\d{2}-\\d{2}$';
 const UUID_REGEX = '^(?i)(urn:uuid:)?[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$';
 
@@ -199,7 +216,10 @@ class Compiler {
     const s = str(node);
     const when = `${node.jtype} = 'VARCHAR' AND `;
     if (format === 'date-time') {
-      add(`${when}NOT (regexp_full_match(${s}, ${quotedString(DATE_TIME_REGEX)}) AND TRY_CAST(upper(${s}) AS TIMESTAMPTZ) IS NOT NULL)`, 'must match format "date-time"');
+      // Like ajv-formats, second 60 is valid only where the time is 23:59 in UTC.
+      const instant = node.instant ?? dateTimeSql(s);
+      const leapOk = `(substr(${s}, 18, 2) <> '60' OR strftime(${instant} AT TIME ZONE 'UTC', '%H:%M') = '23:59')`;
+      add(`${when}NOT (regexp_full_match(${s}, ${quotedString(DATE_TIME_REGEX)}) AND ${instant} IS NOT NULL AND ${leapOk})`, 'must match format "date-time"');
     } else if (format === 'date') {
       add(`${when}NOT (regexp_full_match(${s}, ${quotedString(DATE_REGEX)}) AND TRY_CAST(${s} AS DATE) IS NOT NULL)`, 'must match format "date"');
     } else if (format === 'uuid') {
@@ -276,45 +296,72 @@ export function typedColumnSql(field: Field, mapExpr: string, keysExpr: string, 
 }
 
 /**
- * The per-record columns that `RootFields` nodes refer to, in three SELECT layers (value, type,
- * text), each only referring to the one before.
+ * The per-record columns that `RootFields` nodes refer to, in three SELECT layers, each only
+ * referring to the one before. Records arrive as a STRUCT read by DuckDB's JSON reader with every
+ * scalar property as VARCHAR (a conversion that never fails) and every nested one as JSON, plus
+ * the type witness the framer wrote (see src/compaction/witness.ts): the witness gives each
+ * property's JSON type, the VARCHAR gives its value.
  */
-export function rootFieldColumns(spec: TableSpec, mapExpr: string, keysExpr: string): { layers: [string[], string[], string[]]; fields: RootFields; presentCount: string } {
+export function rootFieldColumns(spec: TableSpec, structExpr: string, witnessExpr: string): { layers: [string[], string[], string[]]; fields: RootFields } {
   const nodes = new Map<string, Node>();
   const values: string[] = [];
   const types: string[] = [];
-  const texts: string[] = [];
-  const present: string[] = [];
+  const derived: string[] = [];
   let next = 0;
-  const add = (path: string, valueSql: string, typeSql: (v: string) => string): Node => {
-    const i = next++;
-    const v = quotedIdentifier(`v$${i}`);
-    const t = quotedIdentifier(`t$${i}`);
-    const x = quotedIdentifier(`x$${i}`);
-    values.push(`${valueSql} AS ${v}`);
-    types.push(`${typeSql(v)} AS ${t}`);
-    const n = quotedIdentifier(`n$${i}`);
-    texts.push(`CASE WHEN ${t} = 'VARCHAR' THEN ${v} ->> '$' END AS ${x}`, `CASE WHEN ${t} IN ${NUMERIC} THEN TRY_CAST(${v} AS DOUBLE) END AS ${n}`);
-    const node = { value: v, jtype: t, path, text: x, number: n };
-    nodes.set(path, node);
-    return node;
-  };
+  const column = (prefix: string, i: number): string => quotedIdentifier(`${prefix}$${i}`);
   // Struct members get columns of their own too: nested rules then cost no repeated JSON lookups.
   const addStructChildren = (parent: Node, type: LakeType): void => {
     if (type.kind !== 'struct') return;
     for (const f of type.fields) {
-      const path = `${parent.path}/${f.jsonName}`;
-      const child = add(path, `json_extract(${parent.value}, ${jsonKey(f.jsonName)})`, (v) => `json_type(${v})`);
-      addStructChildren(child, f.type);
+      const i = next++;
+      const v = column('v', i);
+      const t = column('t', i);
+      const x = column('x', i);
+      const n = column('n', i);
+      values.push(`json_extract(${parent.value}, ${jsonKey(f.jsonName)}) AS ${v}`);
+      types.push(`json_type(${v}) AS ${t}`);
+      derived.push(`CASE WHEN ${t} = 'VARCHAR' THEN ${v} ->> '$' END AS ${x}`, `CASE WHEN ${t} IN ${NUMERIC} THEN TRY_CAST(${v} AS DOUBLE) END AS ${n}`);
+      const node: Node = { value: v, jtype: t, path: `${parent.path}/${f.jsonName}`, text: x, number: n };
+      nodes.set(node.path, node);
+      addStructChildren(node, f.type);
     }
   };
-  for (const c of spec.columns) {
-    const node = add(`/${c.jsonName}`, `${mapExpr}[${quotedString(c.jsonName)}]`, (v) => `COALESCE(json_type(${v}), CASE WHEN list_contains(${keysExpr}, ${quotedString(c.jsonName)}) THEN 'NULL' END)`);
-    present.push(`(${node.jtype} IS NOT NULL)::INTEGER`);
+  spec.columns.forEach((c, position) => {
+    const i = next++;
+    const v = column('v', i);
+    const t = column('t', i);
+    const n = column('n', i);
+    values.push(`${structExpr}.${quotedIdentifier(c.jsonName)} AS ${v}`);
+    const cases = Object.entries(WITNESS_TYPES).map(([k, type]) => `WHEN '${k}' THEN '${type}'`).join(' ');
+    types.push(`CASE substr(${witnessExpr}, ${position + 1}, 1) ${cases} END AS ${t}`);
+    const nested = carrierIsJson(c.type);
+    if (!nested) derived.push(`CASE WHEN ${t} IN ${NUMERIC} THEN TRY_CAST(${v} AS DOUBLE) END AS ${n}`);
+    const node: Node = nested ? { value: v, jtype: t, path: `/${c.jsonName}` } : { value: v, jtype: t, path: `/${c.jsonName}`, text: v, number: n };
+    if (c.type.kind === 'timestamp') {
+      // Parsed once: the format rule and the typed column both need the instant.
+      const ts = column('ts', i);
+      derived.push(`CASE WHEN ${t} = 'VARCHAR' THEN ${dateTimeSql(v)} END AS ${ts}`);
+      node.instant = ts;
+    }
+    nodes.set(node.path, node);
     addStructChildren(node, c.type);
-  }
-  // How many declared properties a record has: fewer than its keys means it has unknown ones.
-  return { layers: [values, types, texts], fields: (path) => nodes.get(path), presentCount: present.join(' + ') || '0' };
+  });
+  return { layers: [values, types, derived], fields: (path) => nodes.get(path) };
+}
+
+/** Witness characters (src/compaction/witness.ts) and the json_type() name each stands for. */
+const WITNESS_TYPES: Record<string, string> = { z: 'NULL', s: 'VARCHAR', i: 'BIGINT', f: 'DOUBLE', b: 'BOOLEAN', o: 'OBJECT', a: 'ARRAY' };
+
+function carrierIsJson(type: LakeType): boolean {
+  return type.kind === 'struct' || type.kind === 'map' || type.kind === 'array' || type.kind === 'json';
+}
+
+/**
+ * The STRUCT type DuckDB's JSON reader fills for one event: scalar properties as VARCHAR (JSON
+ * numbers and booleans arrive as their text), nested ones as JSON.
+ */
+export function carrierStructType(spec: TableSpec): string {
+  return `STRUCT(${spec.columns.map((c) => `${quotedIdentifier(c.jsonName)} ${carrierIsJson(c.type) ? 'JSON' : 'VARCHAR'}`).join(', ')})`;
 }
 
 function typedValue(type: LakeType, node: Node, lookup?: RootFields): string {
@@ -326,7 +373,7 @@ function typedValue(type: LakeType, node: Node, lookup?: RootFields): string {
       break;
     case 'timestamp':
       // Parquet holds UTC milliseconds, truncated (not rounded) like Trino's millisecond timestamps.
-      sql = `CAST(CAST(date_trunc('millisecond', TRY_CAST(upper(${str(node)}) AS TIMESTAMPTZ)) AS TIMESTAMP) AS TIMESTAMP_MS)`;
+      sql = `CAST(CAST(date_trunc('millisecond', ${node.instant ?? dateTimeSql(str(node))}) AS TIMESTAMP) AS TIMESTAMP_MS)`;
       break;
     case 'date':
       sql = `TRY_CAST(${str(node)} AS DATE)`;
@@ -336,6 +383,13 @@ function typedValue(type: LakeType, node: Node, lookup?: RootFields): string {
       break;
     case 'struct':
       sql = `struct_pack(${type.fields.map((f) => `${quotedIdentifier(f.name)} := ${typedValue(f.type, lookup?.(`${node.path}/${f.jsonName}`) ?? childNode(node, f.jsonName), lookup)}`).join(', ')})`;
+      break;
+    case 'int':
+    case 'bigint':
+      sql = node.number ? `COALESCE(TRY_CAST(${node.value} AS ${duckdbType(type)}), TRY_CAST(${node.number} AS ${duckdbType(type)}))` : `TRY_CAST(${node.value} AS ${duckdbType(type)})`;
+      break;
+    case 'double':
+      sql = node.number ?? `TRY_CAST(${node.value} AS DOUBLE)`;
       break;
     default:
       sql = `TRY_CAST(${node.value} AS ${duckdbType(type)})`;

@@ -1,0 +1,237 @@
+/**
+ * The type witness: while framing an event record, note the JSON kind of each declared top-level
+ * property and the names of undeclared ones. It lets DuckDB read records with its fast typed JSON
+ * reader and still check types the way JSON Schema does: the typed reader alone coerces ("5" ->
+ * 5, 5.5 -> 6, true -> 1, 7 -> '7'), the witness says what the JSON really held.
+ *
+ * A witness is one ASCII character per declared property, in column order:
+ *   '-' absent, 'z' null, 's' string, 'i' number written without fraction or exponent,
+ *   'f' any other number, 'b' true/false, 'o' object, 'a' array.
+ */
+
+export const KIND_ABSENT = 0x2d; // '-'
+const K_NULL = 0x7a; // 'z'
+const K_STRING = 0x73; // 's'
+const K_INTEGER = 0x69; // 'i'
+const K_FLOAT = 0x66; // 'f'
+const K_BOOL = 0x62; // 'b'
+const K_OBJECT = 0x6f; // 'o'
+const K_ARRAY = 0x61; // 'a'
+
+/** The JSON type name DuckDB's json_type() uses for each witness kind (what the SQL validator tests). */
+export const WITNESS_JSON_TYPES: Record<string, string> = {
+  z: 'NULL',
+  s: 'VARCHAR',
+  i: 'BIGINT',
+  f: 'DOUBLE',
+  b: 'BOOLEAN',
+  o: 'OBJECT',
+  a: 'ARRAY',
+};
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const LF = 0x0a;
+
+const WHITESPACE = new Uint8Array(256);
+for (const c of [0x20, 0x09, LF, 0x0d]) WHITESPACE[c] = 1;
+const NUMBER_BYTE = new Uint8Array(256);
+for (const ch of '0123456789+-.eE') NUMBER_BYTE[ch.charCodeAt(0)] = 1;
+
+/** Declared property names, looked up by their UTF-8 bytes without making strings. */
+export class KeyTable {
+  private readonly byLength = new Map<number, Array<{ bytes: Uint8Array; index: number }>>();
+  private readonly byName = new Map<string, number>();
+
+  constructor(readonly names: readonly string[]) {
+    names.forEach((name, index) => {
+      const bytes = Buffer.from(name, 'utf8');
+      const list = this.byLength.get(bytes.length) ?? [];
+      list.push({ bytes, index });
+      this.byLength.set(bytes.length, list);
+      this.byName.set(name, index);
+    });
+  }
+
+  /** Index of the key written raw (no escapes) in b[start, end), or -1. */
+  lookup(b: Uint8Array, start: number, end: number): number {
+    const candidates = this.byLength.get(end - start);
+    if (!candidates) return -1;
+    outer: for (const c of candidates) {
+      for (let k = 0; k < c.bytes.length; k++) if (c.bytes[k] !== b[start + k]) continue outer;
+      return c.index;
+    }
+    return -1;
+  }
+
+  indexOf(name: string): number {
+    return this.byName.get(name) ?? -1;
+  }
+}
+
+/** What one event object held, filled by `scanEvent`. */
+export interface EventWitness {
+  /** One kind byte per declared property. */
+  kinds: Uint8Array;
+  /** Undeclared top-level property names, in order of appearance; null when none. */
+  unknown: string[] | null;
+  /** A declared property appears twice: readers disagree on which wins, so the slow path decides. */
+  duplicateKey: boolean;
+}
+
+export function newWitness(keys: KeyTable): EventWitness {
+  return { kinds: new Uint8Array(keys.names.length), unknown: null, duplicateKey: false };
+}
+
+export function witnessText(w: EventWitness): string {
+  return String.fromCharCode(...w.kinds);
+}
+
+export interface EventScan {
+  ok: boolean;
+  /** End (exclusive) when ok; the offending position otherwise. */
+  at: number;
+  hasLineBreak: boolean;
+  reason?: string;
+}
+
+function skipWs(b: Uint8Array, i: number, n: number): number {
+  while (i < n && WHITESPACE[b[i]!] === 1) i++;
+  return i;
+}
+
+/** End of the string whose opening quote is at `i` (index after the closing quote), or -1. */
+function stringEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; escaped: boolean }): number {
+  let j = i + 1;
+  while (j < n) {
+    const d = b[j]!;
+    if (d === QUOTE) return j + 1;
+    if (d === BACKSLASH) {
+      state.escaped = true;
+      j += 2;
+      continue;
+    }
+    if (d === LF) state.lf = true;
+    j++;
+  }
+  return -1;
+}
+
+function literalAt(b: Uint8Array, i: number, n: number, text: string): boolean {
+  if (i + text.length > n) return false;
+  for (let k = 0; k < text.length; k++) if (b[i + k] !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * End of a nested object or array starting at `i`: follows strings and brackets only (its
+ * content is checked later by DuckDB's JSON parser).
+ */
+function nestedEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; escaped: boolean }): number {
+  let depth = 0;
+  while (i < n) {
+    const c = b[i]!;
+    if (c === QUOTE) {
+      const e = stringEnd(b, i, n, state);
+      if (e < 0) return -1;
+      i = e;
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+      if (depth === 0) return i + 1;
+    } else if (c === LF) state.lf = true;
+    i++;
+  }
+  return -1;
+}
+
+/**
+ * Frames one event object starting at `start` (a `{`) and fills `w`. Checks the object's own
+ * structure strictly (keys, colons, commas) so a truncated record is caught right where it breaks.
+ */
+export function scanEvent(b: Uint8Array, start: number, n: number, keys: KeyTable, w: EventWitness): EventScan {
+  w.kinds.fill(KIND_ABSENT);
+  w.unknown = null;
+  w.duplicateKey = false;
+  const state = { lf: false, escaped: false };
+  const fail = (at: number, reason: string): EventScan => ({ ok: false, at, hasLineBreak: state.lf, reason });
+  let i = skipWs(b, start + 1, n);
+  if (i < n && b[i] === CLOSE_BRACE) return { ok: true, at: i + 1, hasLineBreak: state.lf };
+  for (;;) {
+    if (i >= n) return fail(n, 'record not closed at end of object');
+    if (b[i] !== QUOTE) return fail(i, 'expected a property name');
+    state.escaped = false;
+    const keyStart = i;
+    const keyEnd = stringEnd(b, i, n, state);
+    if (keyEnd < 0) return fail(n, 'unterminated property name');
+    let index: number;
+    let name: string | undefined;
+    if (state.escaped) {
+      try {
+        name = JSON.parse(Buffer.from(b.buffer, b.byteOffset + i, keyEnd - i).toString('utf8')) as string;
+      } catch {
+        return fail(i, 'invalid property name');
+      }
+      index = keys.indexOf(name);
+    } else {
+      index = keys.lookup(b, i + 1, keyEnd - 1);
+    }
+    i = skipWs(b, keyEnd, n);
+    if (i >= n || b[i] !== COLON) return fail(i, 'expected ":" after a property name');
+    i = skipWs(b, i + 1, n);
+    if (i >= n) return fail(n, 'record not closed at end of object');
+    const c = b[i]!;
+    let kind: number;
+    if (c === QUOTE) {
+      const e = stringEnd(b, i, n, state);
+      if (e < 0) return fail(n, 'unterminated string at end of object');
+      i = e;
+      kind = K_STRING;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const e = nestedEnd(b, i, n, state);
+      if (e < 0) return fail(n, 'record not closed at end of object');
+      i = e;
+      kind = c === OPEN_BRACE ? K_OBJECT : K_ARRAY;
+    } else if (c === 0x74 /* t */ || c === 0x66 /* f */) {
+      if (!literalAt(b, i, n, c === 0x74 ? 'true' : 'false')) return fail(i, 'invalid literal');
+      i += c === 0x74 ? 4 : 5;
+      kind = K_BOOL;
+    } else if (c === 0x6e /* n */) {
+      if (!literalAt(b, i, n, 'null')) return fail(i, 'invalid literal');
+      i += 4;
+      kind = K_NULL;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      kind = K_INTEGER;
+      while (i < n && NUMBER_BYTE[b[i]!] === 1) {
+        const d = b[i]!;
+        if (d === 0x2e || d === 0x65 || d === 0x45) kind = K_FLOAT;
+        i++;
+      }
+    } else {
+      return fail(i, `unexpected byte 0x${c.toString(16)} where a value should start`);
+    }
+    if (index >= 0) {
+      if (w.kinds[index] !== KIND_ABSENT) w.duplicateKey = true;
+      w.kinds[index] = kind;
+    } else {
+      (w.unknown ??= []).push(name ?? Buffer.from(b.buffer, b.byteOffset + keyStart + 1, keyEnd - keyStart - 2).toString('utf8'));
+    }
+    i = skipWs(b, i, n);
+    if (i >= n) return fail(n, 'record not closed at end of object');
+    if (b[i] === COMMA) {
+      i = skipWs(b, i + 1, n);
+      continue;
+    }
+    if (b[i] === CLOSE_BRACE) return { ok: true, at: i + 1, hasLineBreak: state.lf };
+    return fail(i, 'expected "," or "}" after a value');
+  }
+}
+
