@@ -89,13 +89,19 @@ async function main(): Promise<void> {
     const anchor = child('anchor', hour.ndjson, path.join(dir, 'anchor.parquet'));
     process.stderr.write('running parquetjs-lite on a slice ...\n');
     const lite = child('parquetjs-lite', hour.ndjson, path.join(dir, 'lite.parquet'), String(LITE_SLICE_BYTES));
+    process.stderr.write(`1x: clicklake ${fmt(ours.ms / 1000, 2)} s (${fmt(ours.maxRssMB, 0)} MB peak), anchor ${fmt(anchor.ms / 1000, 2)} s\n`);
     let ours4: ChildResult | undefined;
+    let failed4: string | undefined;
     if (WITH_4X) {
       rmSync(path.join(dir, '1x'), { recursive: true, force: true });
       process.stderr.write(`generating 4x (${(EVENTS * 4).toLocaleString('en-US')} events) ...\n`);
       const big = await makeHour(path.join(dir, '4x'), EVENTS * 4, 2);
       process.stderr.write('running clicklake on 4x ...\n');
-      ours4 = child('clicklake', big.lake, HOUR);
+      try {
+        ours4 = child('clicklake', big.lake, HOUR);
+      } catch (err) {
+        failed4 = (err as Error).message.split('\n')[0];
+      }
     }
 
     const rate = (bytes: number, ms: number): number => mb(bytes) / (ms / 1000);
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(line(r));
     console.log(`\nclicklake vs parquetjs-lite: ${fmt(rate(hour.jsonBytes, ours.ms) / rate(liteBytes, lite.ms), 1)}x`);
     if (ours4) console.log(`peak RSS 4x / 1x: ${fmt(ours4.maxRssMB / ours.maxRssMB, 2)}`);
+    if (failed4) console.log(`4x run FAILED: ${failed4}`);
     console.log(`clicklake steps (ms): ${JSON.stringify(Object.fromEntries(Object.entries((ours.extra as { steps: Record<string, number> }).steps).map(([k, v]) => [k, Math.round(v)])))}`);
     console.log(`clicklake counts: ${JSON.stringify((ours.extra as { counts: unknown }).counts)}`);
   } finally {

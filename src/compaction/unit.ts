@@ -136,6 +136,12 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
   const inputs = knownInputs ?? (await listUnitInputs(ctx.store, ctx.layout, table, hour));
   const previous = await readManifest(ctx.store, ctx.layout, table, hour);
   const dir = await mkdtemp(path.join(ctx.workDir ?? os.tmpdir(), `clicklake-${table}-${formatHour(hour)}-`));
+  let lap = performance.now();
+  const step = (name: string): void => {
+    const now = performance.now();
+    ctx.onStepTime?.(name, now - lap);
+    lap = now;
+  };
   try {
     ctx.onProgress?.({ phase: 'staging', done: 0, total: inputs.length });
     const keys = new KeyTable(ctx.spec.columns.map((c) => c.jsonName));
@@ -143,13 +149,6 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     const settings: PipelineSettings = { hourStartMs: hour, maxSkewMs: ctx.maxSkewMs, compression: ctx.compression, rowGroupRows: ctx.rowGroupRows };
     const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
     ctx.onProgress?.({ phase: 'validating' });
-
-    let lap = performance.now();
-    const step = (name: string): void => {
-      const now = performance.now();
-      ctx.onStepTime?.(name, now - lap);
-      lap = now;
-    };
     step('stage');
     const result = await withDuckDB(
       async (conn) => {
@@ -187,7 +186,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         step('parquet');
         return { rejects, events, kept, unknownFields, files, disagreements, jsRecords: staged.rejected.length + slow.records - slow.rescued };
       },
-      { memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), ...(ctx.threads ? { threads: ctx.threads } : {}) },
+      { memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
     );
 
     const counts = {

@@ -9,6 +9,11 @@ export interface DuckDBOptions {
   memoryLimit?: string;
   /** Where DuckDB spills when memory runs short. */
   tempDirectory?: string;
+  /**
+   * Keep result order equal to scan order (DuckDB's default). Turning it off lets large
+   * CREATE TABLE AS / COPY stream to disk under the memory limit instead of buffering.
+   */
+  preserveInsertionOrder?: boolean;
 }
 
 /**
@@ -27,6 +32,7 @@ export async function withDuckDB<T>(fn: (conn: DuckDBConnection) => Promise<T>, 
   if (options.threads !== undefined) config['threads'] = String(options.threads);
   if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
   if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
+  if (options.preserveInsertionOrder === false) config['preserve_insertion_order'] = 'false';
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
   const conn = await instance.connect();
   try {

@@ -11,6 +11,22 @@ export interface FirehoseObject {
   body: Buffer;
 }
 
+/** Ground truth about one event as it is packed (see `FirehoseOptions.onRecord`). */
+export interface PackedEventInfo {
+  event: ClickEvent;
+  /**
+   * `valid`: sent as is (alone or in a batch); `broken`: sent in one of the broken forms (never
+   * valid); `duplicate`: an extra copy sent by a retrying producer (its original is reported too).
+   */
+  kind: 'valid' | 'broken' | 'duplicate';
+  /** Arrival hour (UTC ms) of the object the record lands in: the compaction unit. */
+  hour: number;
+  /** Index in the batched JSON array record, when the event was sent in one. */
+  element?: number;
+  /** Which of the broken forms was sent (an index into the internal list of breakers). */
+  broken?: number;
+}
+
 export interface FirehoseOptions {
   seed: number;
   /** Share of records that are broken in one of many ways (default 0.02). */
@@ -28,9 +44,13 @@ export interface FirehoseOptions {
   /** When an event reaches S3: its event time plus this delay (default: 5 s to 4 min). */
   arrivalOf?: (eventMs: number, rng: Random) => number;
   deliveryStream?: string;
+  /** Called for every event as its record is added to an object buffer: ground truth for tests. */
+  onRecord?: (info: PackedEventInfo) => void;
 }
 
 const HOUR = 3_600_000;
+
+const batchTruth = (events: ClickEvent[]): Omit<PackedEventInfo, 'hour'>[] => events.map((event, element) => ({ event, kind: 'valid', element }));
 
 /** Ways a record goes wrong in the field; each must end up quarantined with a reason. */
 const BREAKERS: Array<(ev: ClickEvent, rng: Random) => string> = [
@@ -83,8 +103,9 @@ export function* firehoseObjects(events: Iterable<ClickEvent>, options: Firehose
     buffer.bytes = 0;
     return { hour, name, body: gzip ? gzipSync(Buffer.from(text)) : Buffer.from(text) };
   };
-  function* add(arrivalMs: number, record: string): Generator<FirehoseObject> {
+  function* add(arrivalMs: number, record: string, truth?: Omit<PackedEventInfo, 'hour'>[]): Generator<FirehoseObject> {
     const hour = Math.floor(arrivalMs / HOUR) * HOUR;
+    if (options.onRecord) for (const info of truth ?? []) options.onRecord({ ...info, hour });
     let buffer = open.get(hour);
     if (!buffer) open.set(hour, (buffer = { records: [], bytes: 0, seq: 0 }));
     buffer.records.push(record);
@@ -95,20 +116,21 @@ export function* firehoseObjects(events: Iterable<ClickEvent>, options: Firehose
   for (const ev of events) {
     const arrival = arrivalOf(Date.parse(ev.event_time), rng);
     if (rng.chance(invalidShare)) {
-      yield* add(arrival, rng.pick(BREAKERS)(ev, rng));
+      const broken = Math.floor(rng.next() * BREAKERS.length);
+      yield* add(arrival, BREAKERS[broken]!(ev, rng), [{ event: ev, kind: 'broken', broken }]);
       continue;
     }
-    if (rng.chance(duplicateShare)) yield* add(arrival + rng.int(0, 30_000), JSON.stringify(ev));
+    if (rng.chance(duplicateShare)) yield* add(arrival + rng.int(0, 30_000), JSON.stringify(ev), [{ event: ev, kind: 'duplicate' }]);
     if (rng.chance(options.arrayShare ?? 0.15)) {
       pendingArray.push(ev);
       if (pendingArray.length >= rng.int(2, 6)) {
-        yield* add(arrival, JSON.stringify(pendingArray));
+        yield* add(arrival, JSON.stringify(pendingArray), batchTruth(pendingArray));
         pendingArray = [];
       }
       continue;
     }
-    yield* add(arrival, JSON.stringify(ev));
+    yield* add(arrival, JSON.stringify(ev), [{ event: ev, kind: 'valid' }]);
   }
-  if (pendingArray.length) yield* add(arrivalOf(Date.parse(pendingArray[0]!.event_time), rng), JSON.stringify(pendingArray));
+  if (pendingArray.length) yield* add(arrivalOf(Date.parse(pendingArray[0]!.event_time), rng), JSON.stringify(pendingArray), batchTruth(pendingArray));
   for (const [hour, buffer] of open) if (buffer.records.length) yield flush(hour, buffer);
 }
