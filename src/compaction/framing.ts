@@ -26,10 +26,9 @@ export interface Span {
   reason?: string;
 }
 
-import { KeyTable, newWitness, scanEvent, type EventWitness } from './witness.js';
+import { KeyTable, newWitness, scanEvent, stringEnd, type EventWitness } from './witness.js';
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -67,22 +66,11 @@ export function scanValue(b: Uint8Array, start: number, n: number = b.length): S
   while (i < n) {
     const c = b[i]!;
     if (c === QUOTE) {
-      let j = i + 1;
-      for (;;) {
-        while (j < n) {
-          const d = b[j]!;
-          if (d === QUOTE || d === BACKSLASH) break;
-          if (d === LF) hasLineBreak = true;
-          j++;
-        }
-        if (j >= n) return { ok: false, at: n, hasLineBreak, reason: 'unterminated string at end of object' };
-        if (b[j] === BACKSLASH) {
-          j += 2;
-          continue;
-        }
-        break;
-      }
-      i = j + 1;
+      const state = { lf: false, escaped: false };
+      const end = stringEnd(b, i, n, state);
+      hasLineBreak ||= state.lf;
+      if (end < 0) return { ok: false, at: n, hasLineBreak, reason: 'unterminated string at end of object' };
+      i = end;
       const k = nextNonWhitespace(b, i, n);
       if (k < n && AFTER_VALUE[b[k]!] !== 1) return { ok: false, at: k, hasLineBreak, reason: `unexpected byte 0x${b[k]!.toString(16)} after a string` };
       if (k > i) hasLineBreak ||= b.subarray(i, k).includes(LF);

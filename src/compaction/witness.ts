@@ -107,7 +107,7 @@ function skipWs(b: Uint8Array, i: number, n: number): number {
 }
 
 /** End of the string whose opening quote is at `i` (index after the closing quote), or -1. */
-function stringEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; escaped: boolean }): number {
+export function stringEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; escaped: boolean }): number {
   let j = i + 1;
   while (j < n) {
     const d = b[j]!;
