@@ -154,7 +154,7 @@ describe('clicklake query --athena', () => {
     expect(out.stdout).toContain('Crème brûlée | 12');
     expect(out.stdout).toContain('Fish, chips  | NULL');
     expect(out.stdout).toContain('(2 rows)');
-    expect(out.stdout).toContain('3145728 bytes scanned (3.00 MB), billed 10.00 MB, cost $0.000048');
+    expect(out.stdout).toContain('3145728 bytes scanned (3.0 MB), billed 10.0 MB, cost $0.000048');
     const start = operations('StartQueryExecution')[0].input;
     expect(start.WorkGroup).toBe('analysts');
     expect(start.ResultConfiguration).toEqual({ OutputLocation: 's3://results-bucket/clicklake/' });

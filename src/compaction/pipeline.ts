@@ -83,15 +83,18 @@ export function checkedSelect(spec: TableSpec, files: string[], settings: Pipeli
   // One list per line: the event, the events of a batch, or one NULL for a line DuckDB could not take.
   const pick = (one: string, many: string, none: string): string => `CASE WHEN x IS NOT NULL THEN [${none}] WHEN r IS NOT NULL THEN [${one}] WHEN len(a) > 0 THEN ${many} ELSE [${none}] END`;
   return `
-WITH ev AS (
-  SELECT s, o, p, n,
-    CASE WHEN x IS NULL AND r IS NULL AND len(a) > 0 THEN CAST(generate_subscripts(a, 1) - 1 AS INTEGER) ELSE e END AS e,
+WITH lines AS (
+  SELECT s, o, p, n, e, x, r, a,
+    -- The element index comes from the same list that is unnested, so both expand alike.
+    CAST(generate_subscripts(${pick('r', 'a', 'NULL')}, 1) - 1 AS INTEGER) AS idx,
+    CASE WHEN x IS NULL AND r IS NULL AND len(a) > 0 THEN NULL ELSE e END AS e0,
     unnest(${pick('r', 'a', 'NULL')}) AS m,
     unnest(${pick('w', 'wa', 'NULL::VARCHAR')}) AS wit,
     unnest(${pick('u', 'COALESCE(ua, list_transform(a, _ -> NULL::VARCHAR[]))', 'NULL::VARCHAR[]')}) AS unk,
     CASE WHEN x IS NOT NULL THEN 'unconvertible' WHEN r IS NOT NULL OR len(a) > 0 THEN 'event' WHEN s IS NULL THEN 'broken' WHEN a IS NOT NULL THEN 'empty_batch' ELSE 'unconvertible' END AS kind
   FROM ${readStage(spec, files)}
 ),
+ev AS (SELECT s, o, p, n, CASE WHEN x IS NULL AND r IS NULL AND len(a) > 0 THEN idx ELSE e0 END AS e, m, wit, unk, kind FROM lines),
 v AS (SELECT s, o, p, n, e, kind, wit, COALESCE(unk, []::VARCHAR[]) AS unk, ${values.join(', ')} FROM ev),
 t AS (SELECT *, ${types.join(', ')} FROM v),
 d AS (SELECT *, ${derived.join(', ')} FROM t),
@@ -126,14 +129,18 @@ export async function findProblemLines(conn: DuckDBConnection, stageFile: string
   const refs: LineRef[] = found.map((r) => ({ s: num(r['s']), o: num(r['o']), p: num(r['p']), n: num(r['n']), kind: r['kind'] as LineRef['kind'] }));
   const broken = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'broken'`))[0]?.['c']);
   if (broken > 0) {
-    // Malformed lines lose their wrapper fields: read them back as text and parse the wrapper we wrote.
+    // Lines DuckDB could not read lose their wrapper fields: read every line back as text, take
+    // the (s, o) from the wrapper we wrote, and keep those with no row of their own.
     const lines = await rows(
       conn,
-      `SELECT line FROM read_csv(${quotedString(stageFile)}, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, null_padding = true)
-       WHERE NOT json_valid(line)`,
+      `WITH l AS (
+         SELECT line, TRY_CAST(regexp_extract(line, '^\\{"s":(\\d+),', 1) AS UINTEGER) AS s, TRY_CAST(regexp_extract(line, '^\\{"s":\\d+,"o":(\\d+),', 1) AS UBIGINT) AS o
+         FROM read_csv(${quotedString(stageFile)}, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, null_padding = true)
+       )
+       SELECT line FROM l WHERE NOT EXISTS (SELECT 1 FROM checked c WHERE c.s = l.s AND c.o = l.o AND c.kind <> 'broken')`,
     );
     for (const { line } of lines) {
-      const m = /^\{"s":(\d+),"o":(\d+),"p":(\d+),"n":(\d+),"[ra]":/.exec(String(line));
+      const m = /^\{"s":(\d+),"o":(\d+),"p":(\d+),"n":(\d+),/.exec(String(line));
       if (m) refs.push({ s: Number(m[1]), o: Number(m[2]), p: Number(m[3]), n: Number(m[4]), kind: 'broken' });
     }
     const found = refs.filter((r) => r.kind === 'broken').length;

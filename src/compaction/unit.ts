@@ -11,7 +11,7 @@ import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
 import { commitUnit } from './commit.js';
 import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type LineRef, type PipelineSettings } from './pipeline.js';
-import { ReferenceValidator } from './reasons.js';
+import { hasLoneSurrogate, ReferenceValidator } from './reasons.js';
 import type { RejectedRecord } from './rejects.js';
 import { rescueLine, stageUnit, type StagedUnit } from './staging.js';
 import { KeyTable } from './witness.js';
@@ -114,6 +114,10 @@ async function settleProblemLines(
     for (const { ev, e } of events) {
       records++;
       const verdict = reference.check(ev);
+      if (!verdict.reasons.length && hasLoneSurrogate(ev)) {
+        verdict.code = 'invalid_unicode';
+        verdict.reasons.push('a string holds half of a UTF-16 surrogate pair (a \\ud800-\\udfff escape with no partner): it has no UTF-8 form, so no Parquet string can hold it');
+      }
       if (verdict.reasons.length) {
         rejects.push({ sourceKey, offset: ref.o, ...(e === undefined ? {} : { element: e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
       } else {
@@ -158,7 +162,13 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         const rescueFile = path.join(dir, 'rescued.ndjson');
         const slow = await settleProblemLines(problems, staged, inputs, reference, rescueFile, keys);
         await conn.run(`DELETE FROM checked WHERE kind <> 'event'`);
-        if (slow.rescued > 0) await loadChecked(conn, ctx.spec, [rescueFile], settings, true);
+        if (slow.rescued > 0) {
+          await loadChecked(conn, ctx.spec, [rescueFile], settings, true);
+          const unread = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind <> 'event'`)).getRows()[0]?.[0] ?? 0);
+          if (unread > 0) {
+            throw new ClicklakeError('internal_rescue_unread', `DuckDB could not read ${unread} record(s) the reference validator accepted; nothing committed (please report this as a clicklake bug)`, { unread });
+          }
+        }
 
         const rejects: RejectedRecord[] = [...staged.rejected, ...slow.rejects];
         let disagreements = 0;

@@ -98,7 +98,11 @@ class Compiler {
   readonly unsupported: string[] = [];
 
   /** Adds the violations of `schema` at `node`, each guarded by `guard` (SQL true when it applies). */
-  constructor(private readonly rootFields?: RootFields) {}
+  constructor(
+    private readonly rootFields?: RootFields,
+    /** Instance paths of properties stored in bigint columns. */
+    private readonly int64Columns: ReadonlySet<string> = new Set(),
+  ) {}
 
   schema(schema: JsonSchema, node: Node, guard: string, pointer: string, rootKeys?: string): void {
     const add = (sql: string, message: string): void => {
@@ -112,6 +116,13 @@ class Compiler {
           const allowed = types.flatMap((t) => JSON_TYPES[t] ?? []);
           const integral = types.includes('integer') && !types.includes('number') ? ` OR (${node.jtype} = 'DOUBLE' AND ${num(node)} = floor(${num(node)}))` : '';
           add(`${node.jtype} IS NOT NULL AND NOT (${node.jtype} IN (${allowed.map(quotedString).join(', ')})${integral})`, `must be ${types.join(',')}`);
+          if (types.includes('integer') && !types.includes('number') && this.int64Columns.has(node.path)) {
+            // The column is bigint (Parquet INT64): JSON Schema's integer has no such limit.
+            add(
+              `(${node.jtype} IN ('BIGINT', 'UBIGINT') AND TRY_CAST(${node.text ?? `CAST(${node.value} AS VARCHAR)`} AS BIGINT) IS NULL) OR (${node.jtype} = 'DOUBLE' AND (${num(node)} >= 9223372036854775808 OR ${num(node)} < -9223372036854775808))`,
+              'must fit in a 64-bit integer',
+            );
+          }
           break;
         }
         case 'enum':
@@ -184,7 +195,7 @@ class Compiler {
           (arg as unknown[]).forEach((sub, i) => this.schema(asSchema(sub) ?? {}, node, guard, `${pointer}/allOf/${i}`, rootKeys));
           break;
         case 'if': {
-          const test = new Compiler(this.rootFields);
+          const test = new Compiler(this.rootFields, this.int64Columns);
           test.schema(asSchema(arg) ?? {}, node, 'TRUE', `${pointer}/if`, rootKeys);
           this.unsupported.push(...test.unsupported);
           const holds = test.checks.length ? `NOT (${test.checks.map((c) => `COALESCE(${c.sql}, FALSE)`).join(' OR ')})` : 'TRUE';
@@ -281,7 +292,8 @@ function rootChild(root: Node, key: string, rootKeys: string): Node {
  * keys in `keysExpr`.
  */
 export function compileSqlValidator(spec: TableSpec, mapExpr: string, keysExpr: string, rootFields?: RootFields): SqlValidator {
-  const compiler = new Compiler(rootFields);
+  const int64 = new Set(spec.columns.filter((c) => c.type.kind === 'bigint').map((c) => `/${c.jsonName}`));
+  const compiler = new Compiler(rootFields, int64);
   compiler.schema(spec.jsonSchema, { value: mapExpr, jtype: `'OBJECT'`, path: '' }, 'TRUE', '#', keysExpr);
   return { checks: compiler.checks, unsupported: compiler.unsupported };
 }
