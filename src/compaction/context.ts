@@ -8,10 +8,11 @@ import { settingsHash, type CompactionContext } from './unit.js';
 /** Rows per Parquet row group: DuckDB's default, small enough for min/max skipping per restaurant. */
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 /**
- * DuckDB memory per unit. Beyond it DuckDB spills to the unit's scratch directory, so this bounds
- * memory whatever the hour's size (see bench/compact for the measured peak).
+ * DuckDB memory per unit. Beyond it DuckDB works from the unit's database file and spill files in
+ * its scratch directory, so this bounds memory whatever the hour's size: 256 MB keeps the whole
+ * process under 600 MB for a 1M-event hour (bench/RESULTS.md); more memory is faster.
  */
-export const DEFAULT_MEMORY_LIMIT = '400MB';
+export const DEFAULT_MEMORY_LIMIT = '256MB';
 
 export interface ContextOptions {
   store: ObjectStore;

@@ -75,6 +75,26 @@ export function rescueLine(ref: { s: number; o: number; p: number; n: number }, 
   return `{"s":${ref.s},"o":${ref.o},"p":${ref.p},"n":${ref.n},"e":${e === null ? 'null' : e}${witnessFields(span)},"r":${text}}`;
 }
 
+function digitCount(value: number): number {
+  let digits = 1;
+  for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++;
+  return digits;
+}
+
+const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
+const S_OPEN = ascii('{"s":');
+const S_O = ascii(',"o":');
+const S_P = ascii(',"p":');
+const S_N = ascii(',"n":');
+const S_W = ascii(',"w":"');
+const S_QUOTE = ascii('"');
+const S_R = ascii(',"r":');
+const S_A = ascii(',"a":');
+const S_END = ascii('}\n');
+
+/** Room for a staged line's wrapper besides the record (numbers, witnesses); unknown names are bounded by twice the record. */
+const MAX_WRAPPER_BYTES = 64 * 1024;
+
 /** Write buffer size: large sequential writes keep staging near disk speed. */
 const WRITE_CHUNK = 8 << 20;
 
@@ -97,9 +117,13 @@ class ChunkedWriter {
     if (!this.out.write(full)) await once(this.out, 'drain');
   }
 
+  hasRoom(n: number): boolean {
+    return this.used + n <= this.chunk.length;
+  }
+
   /** Makes room for `n` more bytes (a record larger than a chunk gets a chunk of its own). */
   async reserve(n: number): Promise<void> {
-    if (this.used + n <= this.chunk.length) return;
+    if (this.hasRoom(n)) return;
     await this.spill();
     if (n > this.chunk.length) this.chunk = Buffer.allocUnsafe(n);
   }
@@ -109,8 +133,20 @@ class ChunkedWriter {
     this.position += text.length;
   }
 
-  writeBytes(b: Uint8Array, start: number, end: number): void {
-    this.chunk.set(b.subarray(start, end), this.used);
+  /** A non-negative integer as ASCII digits, without making a string. */
+  writeUint(value: number): void {
+    const digits = digitCount(value);
+    let v = value;
+    for (let k = this.used + digits - 1; k >= this.used; k--) {
+      this.chunk[k] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    this.used += digits;
+    this.position += digits;
+  }
+
+  writeBytes(b: Buffer, start: number, end: number): void {
+    b.copy(this.chunk, this.used, start, end);
     this.used += end - start;
     this.position += end - start;
   }
@@ -140,28 +176,57 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
   let bytesIn = 0;
   let bytesDecompressed = 0;
   /** One staged line; the wrapper is ASCII, the record bytes are copied unchanged. */
-  const stage = async (s: number, o: number, span: Span, record: Uint8Array, start: number, end: number): Promise<void> => {
-    const prefix = `{"s":${s},"o":${o},"p":`;
+  const stage = (s: number, o: number, span: Span, record: Buffer, start: number, end: number): void => {
+    const n = end - start;
+    // The common case (an event with only declared properties) writes its witness bytes directly.
+    const plain = span.kind === 'object' && !span.exotic && span.witness !== undefined && span.witness.unknown === null;
+    const fields = plain ? undefined : witnessFields(span);
+    const witnessLength = plain ? S_W.length + span.witness!.kinds.length + 1 : fields!.length;
+    writer.writeBytes(S_OPEN, 0, S_OPEN.length);
+    writer.writeUint(s);
+    writer.writeBytes(S_O, 0, S_O.length);
+    writer.writeUint(o);
+    writer.writeBytes(S_P, 0, S_P.length);
     // p is the record's own offset, which depends on how many digits p itself takes.
-    const rest = `,"n":${end - start}${witnessFields(span)},"${span.kind === 'array' ? 'a' : 'r'}":`;
-    await writer.reserve(prefix.length + rest.length + 20 + (end - start) + 2);
-    const base = writer.position + prefix.length + rest.length;
-    let p = base + String(base).length;
-    if (String(p).length !== String(base).length) p = base + String(p).length;
-    writer.writeLatin1(`${prefix}${p}${rest}`);
+    const rest = S_N.length + digitCount(n) + witnessLength + S_R.length;
+    const base = writer.position + rest;
+    let p = base + digitCount(base);
+    if (digitCount(p) !== digitCount(base)) p = base + digitCount(p);
+    writer.writeUint(p);
+    writer.writeBytes(S_N, 0, S_N.length);
+    writer.writeUint(n);
+    if (plain) {
+      writer.writeBytes(S_W, 0, S_W.length);
+      const kinds = span.witness!.kinds;
+      writer.writeBytes(Buffer.from(kinds.buffer, kinds.byteOffset, kinds.length), 0, kinds.length);
+      writer.writeBytes(S_QUOTE, 0, 1);
+    } else {
+      writer.writeLatin1(fields!);
+    }
+    const tag = span.kind === 'array' ? S_A : S_R;
+    writer.writeBytes(tag, 0, tag.length);
     writer.writeBytes(record, start, end);
-    writer.writeLatin1('}\n');
+    writer.writeBytes(S_END, 0, S_END.length);
     lines++;
   };
+  /** Reads (and un-GZIPs) an object; staging prefetches the next one while framing this one. */
+  const load = async (key: string): Promise<{ stored: Buffer; body?: Buffer; error?: Error }> => {
+    const stored = await readObject(store, key);
+    try {
+      return { stored, body: isGzip(stored) ? await gunzipAsync(stored) : stored };
+    } catch (err) {
+      return { stored, error: err as Error };
+    }
+  };
+  let next = inputs[0] ? load(inputs[0].key) : undefined;
   try {
     for (const [s, input] of inputs.entries()) {
-      const stored = await readObject(store, input.key);
+      const { stored, body, error } = await next!;
+      const following = inputs[s + 1];
+      next = following ? load(following.key) : undefined;
       bytesIn += stored.length;
-      let body: Buffer;
-      try {
-        body = isGzip(stored) ? await gunzipAsync(stored) : stored;
-      } catch (err) {
-        rejected.push({ sourceKey: input.key, offset: 0, bytes: stored, code: 'gzip', reasons: [`object looks like GZIP but does not decompress: ${(err as Error).message}`] });
+      if (!body) {
+        rejected.push({ sourceKey: input.key, offset: 0, bytes: stored, code: 'gzip', reasons: [`object looks like GZIP but does not decompress: ${error?.message ?? 'unknown error'}`] });
         continue;
       }
       bytesDecompressed += body.length;
@@ -183,14 +248,21 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
           originals.set(`${s}:${span.start}`, Buffer.from(bytes));
           const minified = Buffer.from(JSON.stringify(parsed));
           const again = frameRecords(minified, keys).next().value as Span;
-          await stage(s, span.start, again, minified, 0, minified.length);
+          await writer.reserve(MAX_WRAPPER_BYTES + 2 * minified.length);
+          stage(s, span.start, again, minified, 0, minified.length);
         } else {
-          await stage(s, span.start, span, body, span.start, span.end);
+          // Room is made only when a chunk fills up: no await (and no promise) per record.
+          if (!writer.hasRoom(MAX_WRAPPER_BYTES + 2 * (span.end - span.start))) await writer.reserve(MAX_WRAPPER_BYTES + 2 * (span.end - span.start));
+          stage(s, span.start, span, body, span.start, span.end);
         }
       }
       onObject?.(s + 1);
     }
     await writer.flush();
+  } catch (err) {
+    // Do not leave the prefetch of the next object unobserved.
+    await next?.catch(() => undefined);
+    throw err;
   } finally {
     out.end();
     await once(out, 'close');

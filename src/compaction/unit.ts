@@ -66,14 +66,22 @@ export async function readManifest(store: ObjectStore, layout: LakeLayout, table
   }
 }
 
-async function readSlice(file: string, p: number, n: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
+/** Reads records back from the staging file at their (p, n), through one open handle. */
+class StageReader {
+  private handle: Awaited<ReturnType<typeof open>> | undefined;
+
+  constructor(private readonly file: string) {}
+
+  async slice(p: number, n: number): Promise<Buffer> {
+    this.handle ??= await open(this.file, 'r');
     const buf = Buffer.alloc(n);
-    await fh.read(buf, 0, n, p);
+    await this.handle.read(buf, 0, n, p);
     return buf;
-  } finally {
-    await fh.close();
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
   }
 }
 
@@ -85,6 +93,7 @@ async function readSlice(file: string, p: number, n: number): Promise<Buffer> {
 async function settleProblemLines(
   refs: LineRef[],
   staged: StagedUnit,
+  reader: StageReader,
   inputs: readonly ObjectInfo[],
   reference: ReferenceValidator,
   rescueFile: string,
@@ -95,7 +104,7 @@ async function settleProblemLines(
   let records = 0;
   for (const ref of refs) {
     const sourceKey = inputs[ref.s]!.key;
-    const stagedBytes = await readSlice(staged.file, ref.p, ref.n);
+    const stagedBytes = await reader.slice(ref.p, ref.n);
     const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
     if (ref.kind === 'empty_batch') {
       records++;
@@ -146,9 +155,11 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     ctx.onStepTime?.(name, now - lap);
     lap = now;
   };
+  let reader: StageReader | undefined;
   try {
     ctx.onProgress?.({ phase: 'staging', done: 0, total: inputs.length });
     const keys = new KeyTable(ctx.spec.columns.map((c) => c.jsonName));
+    reader = new StageReader(path.join(dir, 'stage.ndjson'));
     const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), keys, (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }));
     const settings: PipelineSettings = { hourStartMs: hour, maxSkewMs: ctx.maxSkewMs, compression: ctx.compression, rowGroupRows: ctx.rowGroupRows };
     const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
@@ -160,7 +171,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         step('parse+validate');
         const problems = await findProblemLines(conn, staged.file);
         const rescueFile = path.join(dir, 'rescued.ndjson');
-        const slow = await settleProblemLines(problems, staged, inputs, reference, rescueFile, keys);
+        const slow = await settleProblemLines(problems, staged, reader!, inputs, reference, rescueFile, keys);
         await conn.run(`DELETE FROM checked WHERE kind <> 'event'`);
         if (slow.rescued > 0) {
           await loadChecked(conn, ctx.spec, [rescueFile], settings, true);
@@ -174,7 +185,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         let disagreements = 0;
         for (const ref of await rejectedRecords(conn)) {
           const sourceKey = inputs[ref.s]!.key;
-          const stagedBytes = await readSlice(staged.file, ref.p, ref.n);
+          const stagedBytes = await reader!.slice(ref.p, ref.n);
           const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
           const parsed = JSON.parse(stagedBytes.toString('utf8')) as unknown;
           const event = ref.e === null ? parsed : (parsed as unknown[])[ref.e];
@@ -196,7 +207,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         step('parquet');
         return { rejects, events, kept, unknownFields, files, disagreements, jsRecords: staged.rejected.length + slow.records - slow.rescued };
       },
-      { memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
+      { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
     );
 
     const counts = {
@@ -243,6 +254,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     step('commit');
     return { hour: formatHour(hour), manifest };
   } finally {
+    await reader?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -86,12 +86,15 @@ export interface EventWitness {
 }
 
 export function newWitness(keys: KeyTable): EventWitness {
-  return { kinds: new Uint8Array(keys.names.length), unknown: null, duplicateKey: false };
+  return { kinds: Buffer.alloc(keys.names.length), unknown: null, duplicateKey: false };
 }
 
 export function witnessText(w: EventWitness): string {
-  return String.fromCharCode(...w.kinds);
+  return Buffer.from(w.kinds.buffer, w.kinds.byteOffset, w.kinds.length).toString('latin1');
 }
+
+/** Scratch state of one scan (JS runs one scan at a time: reused to spare an allocation per record). */
+const SCAN_STATE = { lf: false, escaped: false };
 
 export interface EventScan {
   ok: boolean;
@@ -161,7 +164,9 @@ export function scanEvent(b: Uint8Array, start: number, n: number, keys: KeyTabl
   w.kinds.fill(KIND_ABSENT);
   w.unknown = null;
   w.duplicateKey = false;
-  const state = { lf: false, escaped: false };
+  const state = SCAN_STATE;
+  state.lf = false;
+  state.escaped = false;
   const fail = (at: number, reason: string): EventScan => ({ ok: false, at, hasLineBreak: state.lf, reason });
   let i = skipWs(b, start + 1, n);
   if (i < n && b[i] === CLOSE_BRACE) return { ok: true, at: i + 1, hasLineBreak: state.lf };
