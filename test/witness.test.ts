@@ -72,3 +72,13 @@ describe('type witness', () => {
     expect(spans.map((s) => s.kind)).toEqual(['object', 'garbage', 'object', 'object']);
   });
 });
+
+describe('JSON strictness where DuckDB is lenient', () => {
+  it('refuses trailing commas, NaN and Infinity, which DuckDB reads but JSON.parse does not', () => {
+    for (const text of ['{"obj":{"x":1,}}', '{"list":[1,2,]}', '{"n":NaN}', '{"obj":{"x":Infinity}}', '{"list":[-Infinity]}', '{"id":"x",}']) {
+      expect(() => JSON.parse(text)).toThrow();
+      expect(witnessOf(text).ok, text).toBe(false);
+    }
+    expect(witnessOf('{"obj":{"x":[1,{"y":"NaN,}"}],"z":null},"list":[true,false,1e5]}').ok).toBe(true);
+  });
+});

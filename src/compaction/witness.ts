@@ -133,24 +133,31 @@ function literalAt(b: Uint8Array, i: number, n: number, text: string): boolean {
 }
 
 /**
- * End of a nested object or array starting at `i`: follows strings and brackets only (its
- * content is checked later by DuckDB's JSON parser).
+ * End of a nested object or array starting at `i`: follows strings and brackets, and refuses the
+ * extensions DuckDB's JSON reader accepts but JSON does not (trailing commas, NaN, Infinity), so
+ * nothing JSON.parse would refuse reaches the curated data. Other content is checked later by
+ * DuckDB's JSON parser.
  */
 function nestedEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; escaped: boolean }): number {
   let depth = 0;
+  let afterComma = false;
   while (i < n) {
     const c = b[i]!;
     if (c === QUOTE) {
       const e = stringEnd(b, i, n, state);
       if (e < 0) return -1;
       i = e;
+      afterComma = false;
       continue;
     }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
     else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (afterComma) return -1;
       depth--;
       if (depth === 0) return i + 1;
     } else if (c === LF) state.lf = true;
+    else if (c === 0x4e /* N */ || c === 0x49 /* I */) return -1;
+    if (WHITESPACE[c] !== 1) afterComma = c === COMMA;
     i++;
   }
   return -1;
@@ -202,7 +209,7 @@ export function scanEvent(b: Uint8Array, start: number, n: number, keys: KeyTabl
       kind = K_STRING;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       const e = nestedEnd(b, i, n, state);
-      if (e < 0) return fail(n, 'record not closed at end of object');
+      if (e < 0) return fail(i, 'a nested value is not closed, or holds what JSON does not allow (trailing comma, NaN, Infinity)');
       i = e;
       kind = c === OPEN_BRACE ? K_OBJECT : K_ARRAY;
     } else if (c === 0x74 /* t */ || c === 0x66 /* f */) {
