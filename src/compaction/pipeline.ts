@@ -49,7 +49,7 @@ export interface DtFile {
 const HOUR_MS = 3_600_000;
 
 /** Largest staged line DuckDB accepts: a Firehose record is at most 1,000 KiB, plus the wrapper. */
-export const MAX_STAGED_LINE_BYTES = 4 * 1024 * 1024;
+export const MAX_STAGED_LINE_BYTES = 2 * 1024 * 1024;
 
 /** Columns of a staged line as DuckDB reads them (see staging.ts for the line format). */
 function stageColumns(spec: TableSpec): string {
@@ -164,23 +164,27 @@ export interface DedupeResult {
 
 /**
  * Keeps the first record per event id by (event time, source object, offset, element). Only
- * ids seen more than once are grouped, so the common case costs one hash aggregate.
+ * ids seen more than once are ranked, so the common case costs one counting aggregate; every
+ * step spills to disk under the memory limit.
  */
 export async function dedupe(conn: DuckDBConnection, spec: TableSpec): Promise<DedupeResult> {
   const id = quotedIdentifier(spec.eventIdColumn);
   const time = quotedIdentifier(spec.eventTimeColumn);
-  await conn.run(`CREATE TABLE dup_ids AS
-    SELECT ${id} AS id, arg_min(struct_pack(s := s, o := o, e := e), struct_pack(t := ${time}, s := s, o := o, e := COALESCE(e, -1))) AS keep
-    FROM checked WHERE kind = 'event' AND NOT bad AND NOT skewed
-    GROUP BY ${id} HAVING count(*) > 1`);
+  const valid = `kind = 'event' AND NOT bad AND NOT skewed`;
+  // Counting per id is a fixed-size aggregate (it spills); only ids seen twice are then ranked.
+  await conn.run(`CREATE TABLE dup_ids AS SELECT ${id} AS id FROM checked WHERE ${valid} GROUP BY ${id} HAVING count(*) > 1`);
+  await conn.run(`CREATE TABLE dropped AS
+    SELECT s, o, COALESCE(e, -1) AS e FROM (
+      SELECT s, o, e, row_number() OVER (PARTITION BY ${id} ORDER BY ${time}, s, o, e NULLS FIRST) AS rank
+      FROM checked WHERE ${valid} AND ${id} IN (SELECT id FROM dup_ids)
+    ) WHERE rank > 1`);
   await conn.run(`CREATE VIEW good AS
-    SELECT c.* FROM checked c LEFT JOIN dup_ids d ON c.${id} = d.id
-    WHERE c.kind = 'event' AND NOT c.bad AND NOT c.skewed
-      AND (d.id IS NULL OR (c.s = d.keep.s AND c.o = d.keep.o AND c.e IS NOT DISTINCT FROM d.keep.e))`);
-  const valid = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'event' AND NOT bad AND NOT skewed`))[0]?.['c']);
+    SELECT c.* FROM checked c ANTI JOIN dropped d ON c.s = d.s AND c.o = d.o AND COALESCE(c.e, -1) = d.e
+    WHERE c.kind = 'event' AND NOT c.bad AND NOT c.skewed`);
+  const validCount = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE ${valid}`))[0]?.['c']);
   const dts = await rows(conn, `SELECT dt, count(*) AS c FROM good GROUP BY dt ORDER BY dt`);
   const unique = dts.reduce((sum, r) => sum + num(r['c']), 0);
-  return { valid, unique, dts: dts.map((r) => ({ dt: String(r['dt']), rows: num(r['c']) })) };
+  return { valid: validCount, unique, dts: dts.map((r) => ({ dt: String(r['dt']), rows: num(r['c']) })) };
 }
 
 export async function unknownFieldCounts(conn: DuckDBConnection): Promise<Record<string, number>> {
