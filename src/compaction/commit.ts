@@ -1,11 +1,9 @@
-import { gzipSync } from 'node:zlib';
 import { stat } from 'node:fs/promises';
 import { ClicklakeError } from '../errors.js';
 import { curatedFileKey, errorsKey, manifestKey, type LakeLayout } from '../partitions/layout.js';
 import type { HourStart } from '../partitions/hours.js';
 import type { ObjectStore, Sse } from '../storage/types.js';
 import type { ManifestOutput, UnitManifest } from './manifest.js';
-import { compareRejects, rejectLine, type RejectedRecord } from './rejects.js';
 
 /**
  * The only code that writes a unit's results, in the order DESIGN.md's commit protocol fixes:
@@ -24,7 +22,8 @@ export interface CommitInput {
   table: string;
   hour: HourStart;
   files: Array<{ dt: string; file: string; rows: number }>;
-  rejects: RejectedRecord[];
+  /** The finished errors object (GZIP NDJSON), when any record was rejected. */
+  errorsFile: string | undefined;
   previous: UnitManifest | undefined;
   /** The manifest minus what the commit itself learns (outputs, errors key, bytes out). */
   manifest: Omit<UnitManifest, 'outputs' | 'errorsKey' | 'finishedAt' | 'durationMs'> & { startedMs: number };
@@ -50,9 +49,9 @@ export async function commitUnit(input: CommitInput): Promise<UnitManifest> {
   }
 
   const errKey = errorsKey(layout, table, hour);
-  if (input.rejects.length > 0) {
-    const body = gzipSync(Buffer.from(`${[...input.rejects].sort(compareRejects).map(rejectLine).join('\n')}\n`));
-    await step(`writing ${errKey}`, () => store.put(errKey, body, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', ...(sse ? { sse } : {}) }));
+  if (input.errorsFile) {
+    const errorsFile = input.errorsFile;
+    await step(`writing ${errKey}`, () => store.putFile(errKey, errorsFile, { contentType: 'application/x-ndjson', contentEncoding: 'gzip', ...(sse ? { sse } : {}) }));
   } else if (input.previous?.errorsKey) {
     await step(`removing stale ${errKey}`, () => store.delete(errKey));
   }
@@ -67,7 +66,7 @@ export async function commitUnit(input: CommitInput): Promise<UnitManifest> {
   const manifest: UnitManifest = {
     ...base,
     outputs,
-    errorsKey: input.rejects.length > 0 ? errKey : null,
+    errorsKey: input.errorsFile ? errKey : null,
     counts: { ...base.counts, bytesOut: outputs.reduce((s, o) => s + o.bytes, 0) },
     finishedAt: new Date(finishedMs).toISOString(),
     durationMs: finishedMs - startedMs,

@@ -1,3 +1,8 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+import { compareUtf8 } from '../storage/keys.js';
+
 /** A record that did not make it into curated data, with where it came from and every reason. */
 export interface RejectedRecord {
   /** Raw object key relative to the lake root. */
@@ -27,9 +32,56 @@ export function rejectLine(r: RejectedRecord): string {
   return JSON.stringify(line);
 }
 
-/** Deterministic order of rejects: by source object, offset, element. */
+/** Deterministic order of rejects: by source object (in listing order: UTF-8 bytes), offset, element. */
 export function compareRejects(a: RejectedRecord, b: RejectedRecord): number {
-  if (a.sourceKey !== b.sourceKey) return a.sourceKey < b.sourceKey ? -1 : 1;
+  if (a.sourceKey !== b.sourceKey) return compareUtf8(a.sourceKey, b.sourceKey);
   if (a.offset !== b.offset) return a.offset - b.offset;
   return (a.element ?? -1) - (b.element ?? -1);
+}
+
+/**
+ * Writes the errors object's lines straight into a GZIP file as rejects are found, so memory
+ * does not grow with the number of rejected records. Callers add rejects in `compareRejects`
+ * order (the order is part of the byte-identical rerun guarantee); the writer checks it.
+ */
+export class RejectWriter {
+  private readonly gzip = createGzip();
+  private readonly out: WriteStream;
+  private last: RejectedRecord | undefined;
+  count = 0;
+  readonly codes: Record<string, number> = {};
+
+  constructor(readonly file: string) {
+    this.out = createWriteStream(file);
+    this.gzip.pipe(this.out);
+  }
+
+  async add(r: RejectedRecord): Promise<void> {
+    if (this.last && compareRejects(this.last, r) > 0) {
+      throw new Error(`rejects out of order: ${r.sourceKey}@${r.offset} after ${this.last.sourceKey}@${this.last.offset}`);
+    }
+    this.last = { ...r, bytes: Buffer.alloc(0) };
+    this.count++;
+    this.codes[r.code] = (this.codes[r.code] ?? 0) + 1;
+    if (!this.gzip.write(`${rejectLine(r)}\n`)) await once(this.gzip, 'drain');
+  }
+
+  async close(): Promise<void> {
+    this.gzip.end();
+    await once(this.out, 'close');
+  }
+}
+
+/**
+ * Merges reject sources that are each already in `compareRejects` order into the writer: a
+ * lazy source (DuckDB's rejects, explained one at a time) and small in-memory lists.
+ */
+export async function mergeRejects(writer: RejectWriter, lists: RejectedRecord[][], lazy: AsyncIterable<RejectedRecord>): Promise<void> {
+  const queue = lists.flat().sort(compareRejects);
+  let q = 0;
+  for await (const r of lazy) {
+    while (q < queue.length && compareRejects(queue[q]!, r) <= 0) await writer.add(queue[q++]!);
+    await writer.add(r);
+  }
+  while (q < queue.length) await writer.add(queue[q++]!);
 }

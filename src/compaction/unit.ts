@@ -12,7 +12,7 @@ import { commitUnit } from './commit.js';
 import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type LineRef, type PipelineSettings } from './pipeline.js';
 import { hasLoneSurrogate, ReferenceValidator } from './reasons.js';
-import type { RejectedRecord } from './rejects.js';
+import { mergeRejects, RejectWriter, type RejectedRecord } from './rejects.js';
 import { rescueLine, stageUnit, type StagedUnit } from './staging.js';
 import { KeyTable } from './witness.js';
 import { CLICKLAKE_VERSION } from '../version.js';
@@ -156,10 +156,12 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     lap = now;
   };
   let reader: StageReader | undefined;
+  let rejectWriter!: RejectWriter;
   try {
     ctx.onProgress?.({ phase: 'staging', done: 0, total: inputs.length });
     const keys = new KeyTable(ctx.spec.columns.map((c) => c.jsonName));
     reader = new StageReader(path.join(dir, 'stage.ndjson'));
+    rejectWriter = new RejectWriter(path.join(dir, 'errors.ndjson.gz'));
     const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), keys, (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }));
     const settings: PipelineSettings = { hourStartMs: hour, maxSkewMs: ctx.maxSkewMs, compression: ctx.compression, rowGroupRows: ctx.rowGroupRows };
     const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
@@ -181,22 +183,25 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
           }
         }
 
-        const rejects: RejectedRecord[] = [...staged.rejected, ...slow.rejects];
-        let disagreements = 0;
-        for (const ref of await rejectedRecords(conn)) {
-          const sourceKey = inputs[ref.s]!.key;
-          const stagedBytes = await reader!.slice(ref.p, ref.n);
-          const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
-          const parsed = JSON.parse(stagedBytes.toString('utf8')) as unknown;
-          const event = ref.e === null ? parsed : (parsed as unknown[])[ref.e];
-          const verdict = reference.check(event);
-          if (!verdict.reasons.length) {
-            disagreements++;
-            verdict.code = 'validator_disagreement';
-            verdict.reasons.push('the fast-path (DuckDB) validator rejected this record but the reference validator (Ajv) accepts it: please report it as a clicklake bug');
+        // DuckDB's rejects are explained one at a time (Ajv gives the reasons) and streamed into
+        // the errors file, merged in order with the few found in JS.
+        const explain = async function* (): AsyncGenerator<RejectedRecord> {
+          for (const ref of await rejectedRecords(conn)) {
+            const sourceKey = inputs[ref.s]!.key;
+            const stagedBytes = await reader!.slice(ref.p, ref.n);
+            const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
+            const parsed = JSON.parse(stagedBytes.toString('utf8')) as unknown;
+            const event = ref.e === null ? parsed : (parsed as unknown[])[ref.e];
+            const verdict = reference.check(event);
+            if (!verdict.reasons.length) {
+              verdict.code = 'validator_disagreement';
+              verdict.reasons.push('the fast-path (DuckDB) validator rejected this record but the reference validator (Ajv) accepts it: please report it as a clicklake bug');
+            }
+            yield { sourceKey, offset: ref.o, ...(ref.e === null ? {} : { element: ref.e }), bytes: original, code: verdict.code, reasons: verdict.reasons };
           }
-          rejects.push({ sourceKey, offset: ref.o, ...(ref.e === null ? {} : { element: ref.e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
-        }
+        };
+        await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explain());
+        await rejectWriter.close();
         step('rejects');
         const events = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked`)).getRows()[0]?.[0] ?? 0);
         const kept = await dedupe(conn, ctx.spec);
@@ -205,7 +210,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         ctx.onProgress?.({ phase: 'writing' });
         const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings);
         step('parquet');
-        return { rejects, events, kept, unknownFields, files, disagreements, jsRecords: staged.rejected.length + slow.records - slow.rescued };
+        return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };
       },
       { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
     );
@@ -214,15 +219,14 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
       recordsIn: result.events + result.jsRecords,
       written: result.kept.unique,
       duplicates: result.kept.valid - result.kept.unique,
-      rejected: result.rejects.length,
+      rejected: rejectWriter.count,
       bytesIn: staged.bytesIn,
       bytesOut: 0,
     };
     if (counts.recordsIn !== counts.written + counts.duplicates + counts.rejected) {
       throw new ClicklakeError('internal_count_mismatch', `unit ${table} ${formatHour(hour)}: ${counts.recordsIn} records in but ${counts.written} written + ${counts.duplicates} duplicates + ${counts.rejected} rejected; nothing committed`, { counts });
     }
-    const rejectReasons: Record<string, number> = {};
-    for (const r of result.rejects) rejectReasons[r.code] = (rejectReasons[r.code] ?? 0) + 1;
+    const rejectReasons = rejectWriter.codes;
 
     ctx.onProgress?.({ phase: 'committing' });
     lap = performance.now();
@@ -232,7 +236,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
       table,
       hour,
       files: result.files,
-      rejects: result.rejects,
+      errorsFile: rejectWriter.count > 0 ? rejectWriter.file : undefined,
       previous,
       ...(ctx.sse ? { sse: ctx.sse } : {}),
       now: ctx.now,
