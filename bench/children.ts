@@ -1,17 +1,18 @@
 /**
- * One contender per process, so each peak RSS is its own. Prints one JSON line:
+ * One contender per process, so each peak RSS is its own; clicklake runs from dist/ (the
+ * compiled code the CLI and the Lambda bundle run; `npm run build` makes it). Prints one JSON line:
  * { ms, maxRssMB, outBytes, rows, extra }.
  */
 import { statSync, readFileSync, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { compactUnit } from '../src/compaction/unit.js';
-import { compactionContext } from '../src/compaction/context.js';
-import { resolveSettings } from '../src/config/settings.js';
-import { loadTable } from '../src/schema/load.js';
-import { openStore } from '../src/storage/open.js';
-import { duckdbType } from '../src/schema/render-types.js';
-import { quotedString } from '../src/query/sql.js';
+import { compactUnit } from '../dist/compaction/unit.js';
+import { compactionContext } from '../dist/compaction/context.js';
+import { resolveSettings } from '../dist/config/settings.js';
+import { loadTable } from '../dist/schema/load.js';
+import { openStore } from '../dist/storage/open.js';
+import { duckdbType } from '../dist/schema/render-types.js';
+import { quotedString } from '../dist/query/sql.js';
 
 const [kind, ...args] = process.argv.slice(2);
 
