@@ -48,6 +48,8 @@ export class RejectWriter {
   private readonly gzip = createGzip();
   private readonly out: WriteStream;
   private last: RejectedRecord | undefined;
+  private pending: string[] = [];
+  private pendingBytes = 0;
   count = 0;
   readonly codes: Record<string, number> = {};
 
@@ -63,10 +65,23 @@ export class RejectWriter {
     this.last = { ...r, bytes: Buffer.alloc(0) };
     this.count++;
     this.codes[r.code] = (this.codes[r.code] ?? 0) + 1;
-    if (!this.gzip.write(`${rejectLine(r)}\n`)) await once(this.gzip, 'drain');
+    const line = `${rejectLine(r)}\n`;
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    // Lines go to GZIP in 1 MB batches: a write per line would wait on the zlib thread each time.
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.gzip.write(text)) await once(this.gzip, 'drain');
   }
 
   async close(): Promise<void> {
+    await this.flush();
     this.gzip.end();
     await once(this.out, 'close');
   }

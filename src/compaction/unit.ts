@@ -66,17 +66,27 @@ export async function readManifest(store: ObjectStore, layout: LakeLayout, table
   }
 }
 
-/** Reads records back from the staging file at their (p, n), through one open handle. */
+/**
+ * Reads records back from the staging file at their (p, n) through one open handle and a read
+ * window: rejects arrive in staging order, so most reads are served from the window.
+ */
 class StageReader {
+  private static readonly WINDOW = 4 << 20;
   private handle: Awaited<ReturnType<typeof open>> | undefined;
+  private window = Buffer.alloc(0);
+  private windowStart = 0;
 
   constructor(private readonly file: string) {}
 
   async slice(p: number, n: number): Promise<Buffer> {
-    this.handle ??= await open(this.file, 'r');
-    const buf = Buffer.alloc(n);
-    await this.handle.read(buf, 0, n, p);
-    return buf;
+    if (p < this.windowStart || p + n > this.windowStart + this.window.length) {
+      this.handle ??= await open(this.file, 'r');
+      const buf = Buffer.alloc(Math.max(n, StageReader.WINDOW));
+      const { bytesRead } = await this.handle.read(buf, 0, buf.length, p);
+      this.window = buf.subarray(0, bytesRead);
+      this.windowStart = p;
+    }
+    return Buffer.from(this.window.subarray(p - this.windowStart, p - this.windowStart + n));
   }
 
   async close(): Promise<void> {
@@ -172,17 +182,20 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         await loadChecked(conn, ctx.spec, [staged.file], settings, false);
         step('parse+validate');
         const problems = await findProblemLines(conn, staged.file);
+        step('problem lines');
         const rescueFile = path.join(dir, 'rescued.ndjson');
         const slow = await settleProblemLines(problems, staged, reader!, inputs, reference, rescueFile, keys);
-        await conn.run(`DELETE FROM checked WHERE kind <> 'event'`);
+        // Lines DuckDB could not take stay in `checked` as non-event rows: every later step reads events only.
+        const unreadBefore = problems.length;
         if (slow.rescued > 0) {
           await loadChecked(conn, ctx.spec, [rescueFile], settings, true);
-          const unread = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind <> 'event'`)).getRows()[0]?.[0] ?? 0);
+          const unread = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind <> 'event'`)).getRows()[0]?.[0] ?? 0) - unreadBefore;
           if (unread > 0) {
             throw new ClicklakeError('internal_rescue_unread', `DuckDB could not read ${unread} record(s) the reference validator accepted; nothing committed (please report this as a clicklake bug)`, { unread });
           }
         }
 
+        step('slow path');
         // DuckDB's rejects are explained one at a time (Ajv gives the reasons) and streamed into
         // the errors file, merged in order with the few found in JS.
         const explain = async function* (): AsyncGenerator<RejectedRecord> {
@@ -203,7 +216,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explain());
         await rejectWriter.close();
         step('rejects');
-        const events = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked`)).getRows()[0]?.[0] ?? 0);
+        const events = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind = 'event'`)).getRows()[0]?.[0] ?? 0);
         const kept = await dedupe(conn, ctx.spec);
         step('dedupe');
         const unknownFields = await unknownFieldCounts(conn);
