@@ -26,7 +26,7 @@ export interface Span {
   reason?: string;
 }
 
-import { KeyTable, newWitness, scanEvent, stringEnd, type EventWitness } from './witness.js';
+import { KeyTable, newWitness, scanEvent, skipWs, stringEnd, WHITESPACE, type EventWitness, type ScanResult } from './witness.js';
 
 const QUOTE = 0x22;
 const OPEN_BRACE = 0x7b;
@@ -34,10 +34,7 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const LF = 0x0a;
-const CR = 0x0d;
 
-const WHITESPACE = new Uint8Array(256);
-for (const c of [0x20, 0x09, LF, CR]) WHITESPACE[c] = 1;
 /** Bytes that may follow a value inside a container: `,` `}` `]` (and `:` after a key). */
 const AFTER_VALUE = new Uint8Array(256);
 for (const c of [0x2c, CLOSE_BRACE, CLOSE_BRACKET, 0x3a]) AFTER_VALUE[c] = 1;
@@ -45,18 +42,6 @@ for (const c of [0x2c, CLOSE_BRACE, CLOSE_BRACKET, 0x3a]) AFTER_VALUE[c] = 1;
 const BARE = new Uint8Array(256);
 for (const ch of ' \t\r\n,:0123456789+-.eEtrufalsn') BARE[ch.charCodeAt(0)] = 1;
 
-interface ScanResult {
-  ok: boolean;
-  /** Exclusive end of the value when ok; the offending position otherwise. */
-  at: number;
-  hasLineBreak: boolean;
-  reason?: string;
-}
-
-function nextNonWhitespace(b: Uint8Array, i: number, n: number): number {
-  while (i < n && WHITESPACE[b[i]!] === 1) i++;
-  return i;
-}
 
 /** Scans one JSON object or array starting at `start` (which holds `{` or `[`). */
 export function scanValue(b: Uint8Array, start: number, n: number = b.length): ScanResult {
@@ -71,7 +56,7 @@ export function scanValue(b: Uint8Array, start: number, n: number = b.length): S
       hasLineBreak ||= state.lf;
       if (end < 0) return { ok: false, at: n, hasLineBreak, reason: 'unterminated string at end of object' };
       i = end;
-      const k = nextNonWhitespace(b, i, n);
+      const k = skipWs(b, i, n);
       if (k < n && AFTER_VALUE[b[k]!] !== 1) return { ok: false, at: k, hasLineBreak, reason: `unexpected byte 0x${b[k]!.toString(16)} after a string` };
       if (k > i) hasLineBreak ||= b.subarray(i, k).includes(LF);
       i = k;
@@ -86,7 +71,7 @@ export function scanValue(b: Uint8Array, start: number, n: number = b.length): S
       if (stack.pop() !== c) return { ok: false, at: i, hasLineBreak, reason: 'mismatched closing bracket' };
       i++;
       if (stack.length === 0) return { ok: true, at: i, hasLineBreak };
-      const k = nextNonWhitespace(b, i, n);
+      const k = skipWs(b, i, n);
       if (k < n && AFTER_VALUE[b[k]!] !== 1) return { ok: false, at: k, hasLineBreak, reason: `unexpected byte 0x${b[k]!.toString(16)} after a closing bracket` };
       if (k > i) hasLineBreak ||= b.subarray(i, k).includes(LF);
       i = k;
@@ -102,7 +87,7 @@ export function scanValue(b: Uint8Array, start: number, n: number = b.length): S
 /** Frames a batched array of event objects, with a witness per event. */
 function scanBatch(b: Uint8Array, start: number, n: number, keys: KeyTable): ScanResult & { witnesses: EventWitness[]; exotic: boolean } {
   const witnesses: EventWitness[] = [];
-  let i = nextNonWhitespace(b, start + 1, n);
+  let i = skipWs(b, start + 1, n);
   if (i < n && b[i] === CLOSE_BRACKET) return { ok: true, at: i + 1, hasLineBreak: false, witnesses, exotic: false };
   let hasLineBreak = false;
   for (;;) {
@@ -115,10 +100,10 @@ function scanBatch(b: Uint8Array, start: number, n: number, keys: KeyTable): Sca
     if (!r.ok) return { ok: false, at: r.at, hasLineBreak, reason: r.reason ?? 'not a JSON record', witnesses, exotic: false };
     hasLineBreak ||= r.hasLineBreak;
     witnesses.push(w);
-    const k = nextNonWhitespace(b, r.at, n);
+    const k = skipWs(b, r.at, n);
     if (k > r.at) hasLineBreak ||= b.subarray(r.at, k).includes(LF);
     if (k < n && b[k] === 0x2c) {
-      i = nextNonWhitespace(b, k + 1, n);
+      i = skipWs(b, k + 1, n);
       if (i > k + 1) hasLineBreak ||= b.subarray(k + 1, i).includes(LF);
       continue;
     }
@@ -155,7 +140,7 @@ export function* frameRecords(b: Uint8Array, keys?: KeyTable): Generator<Span> {
     }
   };
   while (true) {
-    i = nextNonWhitespace(b, i, n);
+    i = skipWs(b, i, n);
     if (i >= n) break;
     const c = b[i]!;
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {

@@ -39,7 +39,8 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const LF = 0x0a;
 
-const WHITESPACE = new Uint8Array(256);
+/** JSON's whitespace bytes. */
+export const WHITESPACE = new Uint8Array(256);
 for (const c of [0x20, 0x09, LF, 0x0d]) WHITESPACE[c] = 1;
 const NUMBER_BYTE = new Uint8Array(256);
 for (const ch of '0123456789+-.eE') NUMBER_BYTE[ch.charCodeAt(0)] = 1;
@@ -96,7 +97,8 @@ export function witnessText(w: EventWitness): string {
 /** Scratch state of one scan (JS runs one scan at a time: reused to spare an allocation per record). */
 const SCAN_STATE = { lf: false, escaped: false };
 
-export interface EventScan {
+/** Where a scan ended: past the value when ok, at the offending byte otherwise. */
+export interface ScanResult {
   ok: boolean;
   /** End (exclusive) when ok; the offending position otherwise. */
   at: number;
@@ -104,7 +106,7 @@ export interface EventScan {
   reason?: string;
 }
 
-function skipWs(b: Uint8Array, i: number, n: number): number {
+export function skipWs(b: Uint8Array, i: number, n: number): number {
   while (i < n && WHITESPACE[b[i]!] === 1) i++;
   return i;
 }
@@ -167,14 +169,14 @@ function nestedEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; es
  * Frames one event object starting at `start` (a `{`) and fills `w`. Checks the object's own
  * structure strictly (keys, colons, commas) so a truncated record is caught right where it breaks.
  */
-export function scanEvent(b: Uint8Array, start: number, n: number, keys: KeyTable, w: EventWitness): EventScan {
+export function scanEvent(b: Uint8Array, start: number, n: number, keys: KeyTable, w: EventWitness): ScanResult {
   w.kinds.fill(KIND_ABSENT);
   w.unknown = null;
   w.duplicateKey = false;
   const state = SCAN_STATE;
   state.lf = false;
   state.escaped = false;
-  const fail = (at: number, reason: string): EventScan => ({ ok: false, at, hasLineBreak: state.lf, reason });
+  const fail = (at: number, reason: string): ScanResult => ({ ok: false, at, hasLineBreak: state.lf, reason });
   let i = skipWs(b, start + 1, n);
   if (i < n && b[i] === CLOSE_BRACE) return { ok: true, at: i + 1, hasLineBreak: state.lf };
   for (;;) {
