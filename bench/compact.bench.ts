@@ -29,7 +29,6 @@ const EVENTS = Number(flag('events', '1000000'));
 const WITH_4X = !argv.includes('--no-4x');
 const LITE_SLICE_BYTES = 64 << 20;
 const HOUR = '2024-05-01T10';
-const HOUR_MS = Date.parse(`${HOUR}:00:00Z`);
 
 interface ChildResult {
   ms: number;
