@@ -9,8 +9,8 @@ import { settingsHash, type CompactionContext } from './unit.js';
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 /**
  * DuckDB memory per unit. Beyond it DuckDB works from the unit's database file and spill files in
- * its scratch directory, so this bounds memory whatever the hour's size: 256 MB keeps the whole
- * process under 600 MB for a 1M-event hour (bench/RESULTS.md); more memory is faster.
+ * its scratch directory, so memory stays flat whatever the hour's size: about 615 MB peak for the
+ * whole process at 1M and 4M events (bench/RESULTS.md). More is faster; 200 MB runs out at 4M.
  */
 export const DEFAULT_MEMORY_LIMIT = '256MB';
 

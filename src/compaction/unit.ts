@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ClicklakeError } from '../errors.js';
@@ -10,10 +10,11 @@ import type { TableSpec } from '../schema/types.js';
 import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
 import { commitUnit } from './commit.js';
 import { fingerprintInputs, type UnitManifest } from './manifest.js';
-import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type LineRef, type PipelineSettings } from './pipeline.js';
-import { hasLoneSurrogate, ReferenceValidator } from './reasons.js';
+import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './pipeline.js';
+import { ReferenceValidator } from './reasons.js';
 import { mergeRejects, RejectWriter, type RejectedRecord } from './rejects.js';
-import { rescueLine, stageUnit, type StagedUnit } from './staging.js';
+import { stageUnit } from './staging.js';
+import { settleProblemLines, StageReader } from './slow-path.js';
 import { KeyTable } from './witness.js';
 import { CLICKLAKE_VERSION } from '../version.js';
 
@@ -64,88 +65,6 @@ export async function readManifest(store: ObjectStore, layout: LakeLayout, table
     if (err instanceof SyntaxError) return undefined;
     throw err;
   }
-}
-
-/**
- * Reads records back from the staging file at their (p, n) through one open handle and a read
- * window: rejects arrive in staging order, so most reads are served from the window.
- */
-class StageReader {
-  private static readonly WINDOW = 4 << 20;
-  private handle: Awaited<ReturnType<typeof open>> | undefined;
-  private window = Buffer.alloc(0);
-  private windowStart = 0;
-
-  constructor(private readonly file: string) {}
-
-  async slice(p: number, n: number): Promise<Buffer> {
-    if (p < this.windowStart || p + n > this.windowStart + this.window.length) {
-      this.handle ??= await open(this.file, 'r');
-      const buf = Buffer.alloc(Math.max(n, StageReader.WINDOW));
-      const { bytesRead } = await this.handle.read(buf, 0, buf.length, p);
-      this.window = buf.subarray(0, bytesRead);
-      this.windowStart = p;
-    }
-    return Buffer.from(this.window.subarray(p - this.windowStart, p - this.windowStart + n));
-  }
-
-  async close(): Promise<void> {
-    await this.handle?.close();
-    this.handle = undefined;
-  }
-}
-
-/**
- * The JS slow path for lines DuckDB could not take: explains broken JSON, and rescues events
- * of batches it could not convert (for example an array mixing events and other values) by
- * restaging each valid event on its own.
- */
-async function settleProblemLines(
-  refs: LineRef[],
-  staged: StagedUnit,
-  reader: StageReader,
-  inputs: readonly ObjectInfo[],
-  reference: ReferenceValidator,
-  rescueFile: string,
-  keys: KeyTable,
-): Promise<{ rejects: RejectedRecord[]; rescued: number; records: number }> {
-  const rejects: RejectedRecord[] = [];
-  const rescueLines: string[] = [];
-  let records = 0;
-  for (const ref of refs) {
-    const sourceKey = inputs[ref.s]!.key;
-    const stagedBytes = await reader.slice(ref.p, ref.n);
-    const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
-    if (ref.kind === 'empty_batch') {
-      records++;
-      rejects.push({ sourceKey, offset: ref.o, bytes: original, code: 'empty_batch', reasons: ['a batched record is an empty JSON array: it holds no event'] });
-      continue;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(stagedBytes.toString('utf8'));
-    } catch (err) {
-      records++;
-      rejects.push({ sourceKey, offset: ref.o, bytes: original, code: 'json', reasons: [`invalid JSON: ${(err as Error).message}`] });
-      continue;
-    }
-    const events = Array.isArray(parsed) ? parsed.map((ev, e) => ({ ev, e })) : [{ ev: parsed, e: undefined as number | undefined }];
-    for (const { ev, e } of events) {
-      records++;
-      const verdict = reference.check(ev);
-      if (!verdict.reasons.length && hasLoneSurrogate(ev)) {
-        verdict.code = 'invalid_unicode';
-        verdict.reasons.push('a string holds half of a UTF-16 surrogate pair (a \\ud800-\\udfff escape with no partner): it has no UTF-8 form, so no Parquet string can hold it');
-      }
-      if (verdict.reasons.length) {
-        rejects.push({ sourceKey, offset: ref.o, ...(e === undefined ? {} : { element: e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
-      } else {
-        rescueLines.push(rescueLine(ref, e ?? null, ev, keys));
-      }
-    }
-  }
-  if (rescueLines.length) await writeFile(rescueFile, `${rescueLines.join('\n')}\n`);
-  return { rejects, rescued: rescueLines.length, records };
 }
 
 /**
