@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { HAND_EVENTS, writeHandLake } from './support/hand-lake.js';
+
+async function runCli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {}, cwd });
+  return { code, stdout, stderr };
+}
+
+let dir: string;
+let lake: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'clicklake-query-cli-'));
+  await writeHandLake(path.join(dir, 'lake'));
+  lake = pathToFileURL(path.join(dir, 'lake')).href;
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('clicklake query on the local engine', () => {
+  it('prints the rows and what Athena would scan for them', async () => {
+    const r = await runCli(['query', '--lake', lake, 'SELECT count(*) AS n FROM click_events'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^n\\s*\\n-+\\n${HAND_EVENTS.length}\\s*\\n\\(1 row\\)`, 'm'));
+    expect(r.stdout).toMatch(/Athena would scan .* and bill 10\.0 MB: \$0\.000048/);
+  });
+
+  it('--explain-cost estimates without running the query, counting only the columns read', async () => {
+    const narrow = await runCli(['query', '--lake', lake, '--explain-cost', 'SELECT restaurant_id FROM click_events'], dir);
+    const wide = await runCli(['query', '--lake', lake, '--explain-cost', 'SELECT * FROM click_events'], dir);
+    expect(narrow.code).toBe(0);
+    expect(narrow.stdout).toMatch(/Athena would scan .*\(1 column\(s\)/);
+    expect(narrow.stdout).not.toMatch(/^restaurant_id/m);
+    const bytes = (out: string): number => {
+      const m = /scan ([\d.]+) (B|KB|MB)/.exec(out)!;
+      return Number(m[1]) * (m[2] === 'KB' ? 1024 : m[2] === 'MB' ? 1024 * 1024 : 1);
+    };
+    expect(bytes(wide.stdout)).toBeGreaterThan(bytes(narrow.stdout));
+  });
+
+  it('prunes partitions by dt in the estimate', async () => {
+    const all = await runCli(['query', '--lake', lake, '--explain-cost', '--format', 'json', 'SELECT event_id FROM click_events'], dir);
+    const one = await runCli(['query', '--lake', lake, '--explain-cost', '--format', 'json', `SELECT event_id FROM click_events WHERE dt = '${HAND_EVENTS[0]!.time.slice(0, 10)}'`], dir);
+    const a = JSON.parse(all.stdout) as { files: number; filesTotal: number };
+    const o = JSON.parse(one.stdout) as { files: number; filesTotal: number };
+    expect(o.files).toBeLessThan(a.files);
+    expect(a.files).toBe(a.filesTotal);
+  });
+
+  it('refuses --explain-cost with --athena, saying what to do instead', async () => {
+    const r = await runCli(['query', '--athena', '--explain-cost', 'SELECT 1'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--explain-cost estimates from a local lake/);
+  });
+});
