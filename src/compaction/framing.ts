@@ -8,6 +8,9 @@
  * bracket; full JSON validation happens later (DuckDB, with Ajv as the reference).
  */
 
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, LF, OPEN_BRACE, OPEN_BRACKET, QUOTE, skipWs, WHITESPACE } from './json-bytes.js';
+import { KeyTable, newWitness, scanEvent, stringEnd, type EventWitness, type ScanResult } from './witness.js';
+
 export type SpanKind = 'object' | 'array' | 'garbage';
 
 export interface Span {
@@ -26,18 +29,10 @@ export interface Span {
   reason?: string;
 }
 
-import { KeyTable, newWitness, scanEvent, skipWs, stringEnd, WHITESPACE, type EventWitness, type ScanResult } from './witness.js';
-
-const QUOTE = 0x22;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const LF = 0x0a;
 
 /** Bytes that may follow a value inside a container: `,` `}` `]` (and `:` after a key). */
 const AFTER_VALUE = new Uint8Array(256);
-for (const c of [0x2c, CLOSE_BRACE, CLOSE_BRACKET, 0x3a]) AFTER_VALUE[c] = 1;
+for (const c of [COMMA, CLOSE_BRACE, CLOSE_BRACKET, COLON]) AFTER_VALUE[c] = 1;
 /** Bytes allowed outside strings inside a container: structure, numbers, true/false/null. */
 const BARE = new Uint8Array(256);
 for (const ch of ' \t\r\n,:0123456789+-.eEtrufalsn') BARE[ch.charCodeAt(0)] = 1;
@@ -102,7 +97,7 @@ function scanBatch(b: Uint8Array, start: number, n: number, keys: KeyTable): Sca
     witnesses.push(w);
     const k = skipWs(b, r.at, n);
     if (k > r.at) hasLineBreak ||= b.subarray(r.at, k).includes(LF);
-    if (k < n && b[k] === 0x2c) {
+    if (k < n && b[k] === COMMA) {
       i = skipWs(b, k + 1, n);
       if (i > k + 1) hasLineBreak ||= b.subarray(k + 1, i).includes(LF);
       continue;

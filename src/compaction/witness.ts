@@ -9,7 +9,9 @@
  *   'f' any other number, 'b' true/false, 'o' object, 'a' array.
  */
 
-export const KIND_ABSENT = 0x2d; // '-'
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, LF, OPEN_BRACE, OPEN_BRACKET, QUOTE, skipWs, WHITESPACE } from './json-bytes.js';
+
+const KIND_ABSENT = 0x2d; // '-'
 const K_NULL = 0x7a; // 'z'
 const K_STRING = 0x73; // 's'
 const K_INTEGER = 0x69; // 'i'
@@ -18,30 +20,8 @@ const K_BOOL = 0x62; // 'b'
 const K_OBJECT = 0x6f; // 'o'
 const K_ARRAY = 0x61; // 'a'
 
-/** The JSON type name DuckDB's json_type() uses for each witness kind (what the SQL validator tests). */
-export const WITNESS_JSON_TYPES: Record<string, string> = {
-  z: 'NULL',
-  s: 'VARCHAR',
-  i: 'BIGINT',
-  f: 'DOUBLE',
-  b: 'BOOLEAN',
-  o: 'OBJECT',
-  a: 'ARRAY',
-};
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const LF = 0x0a;
 
-/** JSON's whitespace bytes. */
-export const WHITESPACE = new Uint8Array(256);
-for (const c of [0x20, 0x09, LF, 0x0d]) WHITESPACE[c] = 1;
 const NUMBER_BYTE = new Uint8Array(256);
 for (const ch of '0123456789+-.eE') NUMBER_BYTE[ch.charCodeAt(0)] = 1;
 
@@ -104,11 +84,6 @@ export interface ScanResult {
   at: number;
   hasLineBreak: boolean;
   reason?: string;
-}
-
-export function skipWs(b: Uint8Array, i: number, n: number): number {
-  while (i < n && WHITESPACE[b[i]!] === 1) i++;
-  return i;
 }
 
 /** End of the string whose opening quote is at `i` (index after the closing quote), or -1. */

@@ -1,0 +1,21 @@
+/** The JSON bytes the framer and the witness scanner look at, and the whitespace skip they share. */
+
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COLON = 0x3a;
+export const COMMA = 0x2c;
+export const OPEN_BRACE = 0x7b;
+export const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
+export const LF = 0x0a;
+
+/** JSON's whitespace bytes. */
+export const WHITESPACE = new Uint8Array(256);
+for (const c of [0x20, 0x09, LF, 0x0d]) WHITESPACE[c] = 1;
+
+/** The first non-whitespace position at or after `i` (or `n`). */
+export function skipWs(b: Uint8Array, i: number, n: number): number {
+  while (i < n && WHITESPACE[b[i]!] === 1) i++;
+  return i;
+}
