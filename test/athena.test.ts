@@ -2,18 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { isClicklakeError } from '../src/errors.js';
 import { applyViewsOnAthena, athenaCost, runAthenaQuery } from '../src/query/athena.js';
 import { loadViews } from '../src/query/views.js';
 import { startFakeAthena, type FakeAthena } from './support/fake-athena.js';
-
-async function runCli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {}, cwd });
-  return { code, stdout, stderr };
-}
+import { runCli } from './support/cli.js';
 
 let athena: FakeAthena;
 let work: string;

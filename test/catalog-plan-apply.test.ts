@@ -8,25 +8,13 @@ import type { CatalogChange } from '../src/catalog/changes.js';
 import { readLiveCatalog } from '../src/catalog/glue-live.js';
 import { buildPlan, desiredCatalog, planCatalog, type DesiredCatalog, type LiveCatalog } from '../src/catalog/plan.js';
 import type { CatalogTarget } from '../src/catalog/table-input.js';
-import { main } from '../src/cli/main.js';
 import { DEFAULT_SCHEMA_DIR, loadSchemas } from '../src/schema/load.js';
 import { startFakeGlue, type FakeGlue } from './support/fake-glue.js';
+import { runCli } from './support/cli.js';
 
 const DB = 'clicklake';
 const BUCKET = 'lake-bucket';
 const TARGET: CatalogTarget = { bucket: BUCKET };
-
-async function runCli(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: {},
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
 
 /** A live catalog snapshot built by hand: the given definitions at the given version. */
 function snapshot(inputs: TableInput[], versionId = '0'): LiveCatalog {
