@@ -2,7 +2,7 @@
 // npm run build:lambda [-- --arch x64|arm64]
 //
 // Bundles the compaction handler (src/compaction/lambda.ts) with esbuild into
-// dist-lambda/<arch>/index.mjs, next to the schemas it loads and DuckDB's native binding for
+// dist-lambda/<arch>/index.mjs (with stage-worker.mjs, the staging worker thread), next to the schemas it loads and DuckDB's native binding for
 // Linux (linux-x64 from node_modules; linux-arm64 fetched with `npm pack` from the registry).
 // The AWS SDK is bundled too, so the package does not depend on the runtime's SDK version.
 // Zip the directory's contents and upload it; the handler is `index.handler`.
@@ -35,6 +35,18 @@ await build({
   external: ['@duckdb/node-bindings'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   define: { __CLICKLAKE_VERSION__: JSON.stringify(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version) },
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
+// Staging frames objects on worker threads; the handler finds this file next to itself.
+await build({
+  entryPoints: [path.join(root, 'src/compaction/stage-worker.ts')],
+  outfile: path.join(out, 'stage-worker.mjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -3,7 +3,8 @@ import type { ObjectInfo } from '../storage/types.js';
 import type { LineRef } from './pipeline.js';
 import { hasLoneSurrogate, type ReferenceValidator } from './reasons.js';
 import type { RejectedRecord } from './rejects.js';
-import { rescueLine, type StagedUnit } from './staging.js';
+import { rescueLine } from './stage-lines.js';
+import { stagedPosition, type StagedUnit } from './staging.js';
 import type { KeyTable } from './witness.js';
 
 /**
@@ -54,7 +55,7 @@ export async function settleProblemLines(
   let records = 0;
   for (const ref of refs) {
     const sourceKey = inputs[ref.s]!.key;
-    const stagedBytes = await reader.slice(ref.p, ref.n);
+    const stagedBytes = await reader.slice(stagedPosition(staged, ref.s, ref.p), ref.n);
     const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
     if (ref.kind === 'empty_batch') {
       records++;

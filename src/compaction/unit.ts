@@ -13,7 +13,7 @@ import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './pipeline.js';
 import { ReferenceValidator } from './reasons.js';
 import { mergeRejects, RejectWriter, type RejectedRecord } from './rejects.js';
-import { stageUnit } from './staging.js';
+import { defaultStagingWorkers, stagedPosition, stageUnit } from './staging.js';
 import { settleProblemLines, StageReader } from './slow-path.js';
 import { KeyTable } from './witness.js';
 import { CLICKLAKE_VERSION } from '../version.js';
@@ -30,6 +30,8 @@ export interface CompactionContext {
   /** DuckDB memory limit per unit (spills to the work directory beyond it). */
   memoryLimit: string;
   threads?: number;
+  /** Worker threads that frame the raw objects (default: one per core, at most 4; 0 frames on the main thread). */
+  stagingWorkers?: number;
   /** Parent of the per-unit scratch directories (default: the OS temp dir). */
   workDir?: string;
   now: () => number;
@@ -91,7 +93,10 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     const keys = new KeyTable(ctx.spec.columns.map((c) => c.jsonName));
     reader = new StageReader(path.join(dir, 'stage.ndjson'));
     rejectWriter = new RejectWriter(path.join(dir, 'errors.ndjson.gz'));
-    const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), keys, (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }));
+    const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), keys, {
+      workers: ctx.stagingWorkers ?? defaultStagingWorkers(inputs.length, ctx.threads ?? os.availableParallelism()),
+      onObject: (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }),
+    });
     const settings: PipelineSettings = { hourStartMs: hour, maxSkewMs: ctx.maxSkewMs, compression: ctx.compression, rowGroupRows: ctx.rowGroupRows };
     const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
     ctx.onProgress?.({ phase: 'validating' });
@@ -120,7 +125,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         const explain = async function* (): AsyncGenerator<RejectedRecord> {
           for (const ref of await rejectedRecords(conn)) {
             const sourceKey = inputs[ref.s]!.key;
-            const stagedBytes = await reader!.slice(ref.p, ref.n);
+            const stagedBytes = await reader!.slice(stagedPosition(staged, ref.s, ref.p), ref.n);
             const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
             const parsed = JSON.parse(stagedBytes.toString('utf8')) as unknown;
             const event = ref.e === null ? parsed : (parsed as unknown[])[ref.e];
