@@ -77,6 +77,14 @@ const S_END = ascii('}\n');
 const MAX_WRAPPER_BYTES = 64 * 1024;
 
 /**
+ * Block buffers are allocated above glibc's largest mmap threshold (32 MiB on 64-bit), so each is
+ * its own mapping, returned to the system when freed; smaller ones come from malloc's heap, which
+ * fragments under the worker threads' churn and keeps ~100 MB resident after staging. Pages never
+ * written are never resident, so the unused capacity costs nothing.
+ */
+const MMAP_SIZED = 33 << 20;
+
+/**
  * One growing buffer per block: staging copies every record, so per-record allocations would
  * dominate (and feed the garbage collector). Its memory is its own (not Node's shared pool), so
  * a worker can transfer it without copying.
@@ -145,7 +153,7 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable): StagedBl
     const reasons = [`object looks like GZIP but does not decompress: ${(err as Error).message}`];
     return { block: Buffer.allocUnsafeSlow(0), lines: 0, bytesDecompressed: 0, rejected: [{ offset: 0, bytes: stored, code: 'gzip', reasons }], originals: [] };
   }
-  const writer = new BlockWriter(Math.ceil(body.length * 1.25) + MAX_WRAPPER_BYTES);
+  const writer = new BlockWriter(Math.max(MMAP_SIZED, Math.ceil(body.length * 1.25) + MAX_WRAPPER_BYTES));
   const rejected: StagingReject[] = [];
   const originals: Array<[number, Buffer]> = [];
   let lines = 0;
