@@ -24,32 +24,18 @@ const out = path.join(root, 'dist-lambda', arch);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
+const bundle = { bundle: true, platform: 'node', target: 'node20', format: 'esm', sourcemap: true, logLevel: 'warning' };
 await build({
+  ...bundle,
   entryPoints: [path.join(root, 'src/compaction/lambda.ts')],
   outfile: path.join(out, 'index.mjs'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
   // The native binding resolves its platform package at run time: ship it as files instead.
   external: ['@duckdb/node-bindings'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   define: { __CLICKLAKE_VERSION__: JSON.stringify(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version) },
-  sourcemap: true,
-  logLevel: 'warning',
 });
-
 // Staging frames objects on worker threads; the handler finds this file next to itself.
-await build({
-  entryPoints: [path.join(root, 'src/compaction/stage-worker.ts')],
-  outfile: path.join(out, 'stage-worker.mjs'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await build({ ...bundle, entryPoints: [path.join(root, 'src/compaction/stage-worker.ts')], outfile: path.join(out, 'stage-worker.mjs') });
 
 const modules = path.join(out, 'node_modules');
 const copyModule = (name) => cpSync(path.join(root, 'node_modules', name), path.join(modules, name), { recursive: true, dereference: true });

@@ -11,6 +11,7 @@ import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
 import { commitUnit } from './commit.js';
 import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './pipeline.js';
+import { sortThreadsFor } from './memory.js';
 import { ReferenceValidator } from './reasons.js';
 import { mergeRejects, RejectWriter, type RejectedRecord } from './rejects.js';
 import { defaultStagingWorkers, stagedPosition, stageUnit } from './staging.js';
@@ -145,6 +146,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         step('dedupe');
         const unknownFields = await unknownFieldCounts(conn);
         ctx.onProgress?.({ phase: 'writing' });
+        await conn.run(`SET threads = ${sortThreadsFor(ctx.memoryLimit, ctx.threads ?? os.availableParallelism())}`);
         const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings);
         step('parquet');
         return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };

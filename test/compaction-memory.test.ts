@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { parseByteSize, sortThreadsFor } from '../src/compaction/memory.js';
+
+describe('memory limit and sort threads', () => {
+  it('reads DuckDB size strings', () => {
+    expect(parseByteSize('256MB')).toBe(256e6);
+    expect(parseByteSize(' 1.5 GiB ')).toBe(1.5 * 1024 ** 3);
+    expect(parseByteSize('4gb')).toBe(4e9);
+    expect(parseByteSize('1000')).toBe(1000);
+    expect(parseByteSize('lots')).toBeUndefined();
+    expect(parseByteSize('10 parsecs')).toBeUndefined();
+  });
+
+  it('gives the final sort one thread per 256 MiB of the limit, at least one, at most the threads there are', () => {
+    expect(sortThreadsFor('256MB', 2)).toBe(1);
+    expect(sortThreadsFor('256MiB', 8)).toBe(1);
+    expect(sortThreadsFor('1GiB', 2)).toBe(2);
+    expect(sortThreadsFor('1GiB', 8)).toBe(4);
+    expect(sortThreadsFor('100MB', 4)).toBe(1);
+    expect(sortThreadsFor('something DuckDB will refuse', 4)).toBe(4);
+  });
+});
