@@ -122,9 +122,11 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
 
         step('slow path');
         // DuckDB's rejects are explained one at a time (Ajv gives the reasons) and streamed into
-        // the errors file, merged in order with the few found in JS.
+        // the errors file, merged in order with the few found in JS. That is JS work on the main
+        // thread, so it runs while DuckDB dedupes and writes the Parquet on its own threads.
+        const rejectRefs = await rejectedRecords(conn);
         const explain = async function* (): AsyncGenerator<RejectedRecord> {
-          for (const ref of await rejectedRecords(conn)) {
+          for (const ref of rejectRefs) {
             const sourceKey = inputs[ref.s]!.key;
             const stagedBytes = await reader!.slice(stagedPosition(staged, ref.s, ref.p), ref.n);
             const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
@@ -138,18 +140,30 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
             yield { sourceKey, offset: ref.o, ...(ref.e === null ? {} : { element: ref.e }), bytes: original, code: verdict.code, reasons: verdict.reasons };
           }
         };
-        await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explain());
-        await rejectWriter.close();
-        step('rejects');
-        const events = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind = 'event'`)).getRows()[0]?.[0] ?? 0);
-        const kept = await dedupe(conn, ctx.spec);
-        step('dedupe');
-        const unknownFields = await unknownFieldCounts(conn);
-        ctx.onProgress?.({ phase: 'writing' });
-        await conn.run(`SET threads = ${sortThreadsFor(ctx.memoryLimit, ctx.threads ?? os.availableParallelism())}`);
-        const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings);
-        step('parquet');
-        return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };
+        const rejectsStarted = performance.now();
+        const rejectsWritten = (async () => {
+          await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explain());
+          await rejectWriter.close();
+          ctx.onStepTime?.('rejects (alongside DuckDB)', performance.now() - rejectsStarted);
+        })();
+        // Handled here so a failure waits for the await below instead of crashing the process.
+        rejectsWritten.catch(() => undefined);
+        try {
+          const events = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind = 'event'`)).getRows()[0]?.[0] ?? 0);
+          const kept = await dedupe(conn, ctx.spec);
+          step('dedupe');
+          const unknownFields = await unknownFieldCounts(conn);
+          ctx.onProgress?.({ phase: 'writing' });
+          await conn.run(`SET threads = ${sortThreadsFor(ctx.memoryLimit, ctx.threads ?? os.availableParallelism())}`);
+          const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings);
+          step('parquet');
+          await rejectsWritten;
+          return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };
+        } catch (err) {
+          // Settle the errors file before its directory is removed.
+          await rejectsWritten.catch(() => undefined);
+          throw err;
+        }
       },
       { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
     );
