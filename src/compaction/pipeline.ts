@@ -193,18 +193,52 @@ export async function unknownFieldCounts(conn: DuckDBConnection): Promise<Record
   return Object.fromEntries(found.map((r) => [String(r['key']), num(r['c'])]));
 }
 
+/** A string column with at most this many distinct values is sorted as an ENUM (see writeParquet). */
+export const ENUM_MAX_DISTINCT = 65_536;
+
+/**
+ * String columns worth sorting as ENUMs: few distinct values (user agents, locales, menu
+ * sections), not a sort key (an ENUM sorts by its position, not by its text). Returns the
+ * column names with the type created for each.
+ */
+async function createSortEnums(conn: DuckDBConnection, spec: TableSpec, keys: string[]): Promise<Map<string, string>> {
+  const candidates = spec.columns.filter((c) => c.type.kind === 'string' && !keys.includes(c.name));
+  const enums = new Map<string, string>();
+  if (!candidates.length) return enums;
+  const counts = (await rows(conn, `SELECT ${candidates.map((c, i) => `approx_count_distinct(${quotedIdentifier(c.name)}) AS d${i}`).join(', ')} FROM good`))[0] ?? {};
+  for (const [i, c] of candidates.entries()) {
+    if (num(counts[`d${i}`]) > ENUM_MAX_DISTINCT) continue;
+    const type = quotedIdentifier(`sort_enum_${i}`);
+    const column = quotedIdentifier(c.name);
+    // The members come from the column itself, so every value casts and casts back unchanged.
+    await conn.run(`CREATE OR REPLACE TYPE ${type} AS ENUM (SELECT DISTINCT ${column} FROM good WHERE ${column} IS NOT NULL ORDER BY ${column})`);
+    enums.set(c.name, type);
+  }
+  return enums;
+}
+
 /**
  * Writes one Parquet file per dt: every column cast to its Glue type, rows sorted by the
  * schema's sort keys (then event id, so the order is total and reruns are byte-identical).
+ *
+ * The sort carries every column, and under the memory limit it spills, so it was the slowest
+ * step. Low-cardinality strings are carried through it as ENUMs (1-4 bytes instead of, say, a
+ * 120-byte user agent) and cast back to text after it: the same Parquet bytes, about half the
+ * sort time (bench/RESULTS.md).
  */
 export async function writeParquet(conn: DuckDBConnection, spec: TableSpec, dts: Array<{ dt: string; rows: number }>, dir: string, settings: PipelineSettings): Promise<DtFile[]> {
-  const columns = spec.columns.map((c) => `CAST(${quotedIdentifier(c.name)} AS ${duckdbType(c.type)}) AS ${quotedIdentifier(c.name)}`).join(', ');
-  const order = [...spec.sortColumns, spec.eventIdColumn].map(quotedIdentifier).join(', ');
+  const keys = [...spec.sortColumns, spec.eventIdColumn];
+  const enums = await createSortEnums(conn, spec, keys);
+  const carried = spec.columns.map((c) => `CAST(${quotedIdentifier(c.name)} AS ${enums.get(c.name) ?? duckdbType(c.type)}) AS ${quotedIdentifier(c.name)}`).join(', ');
+  const written = spec.columns.map((c) => (enums.has(c.name) ? `CAST(${quotedIdentifier(c.name)} AS VARCHAR) AS ${quotedIdentifier(c.name)}` : quotedIdentifier(c.name))).join(', ');
+  const order = keys.map(quotedIdentifier).join(', ');
+  // The casts back to text sit above the sort, so the Parquet writer must keep the sorted order.
+  await conn.run('SET preserve_insertion_order = true');
   const files: DtFile[] = [];
   for (const { dt, rows: count } of dts) {
     const file = path.join(dir, `dt=${dt}.parquet`);
     await conn.run(
-      `COPY (SELECT ${columns} FROM good WHERE dt = ${quotedString(dt)} ORDER BY ${order})
+      `COPY (SELECT ${written} FROM (SELECT ${carried} FROM good WHERE dt = ${quotedString(dt)} ORDER BY ${order}))
        TO ${quotedString(file)} (FORMAT parquet, COMPRESSION ${settings.compression}, PARQUET_VERSION V1, ROW_GROUP_SIZE ${settings.rowGroupRows})`,
     );
     files.push({ dt, file, rows: count });
