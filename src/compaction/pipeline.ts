@@ -224,16 +224,19 @@ async function createSortEnums(conn: DuckDBConnection, spec: TableSpec, keys: st
  * The sort carries every column, and under the memory limit it spills, so it was the slowest
  * step. Low-cardinality strings are carried through it as ENUMs (1-4 bytes instead of, say, a
  * 120-byte user agent) and cast back to text after it: the same Parquet bytes, about half the
- * sort time (bench/RESULTS.md).
+ * sort time (bench/RESULTS.md). `threads`: DuckDB threads for the sort and the write (see memory.ts).
  */
-export async function writeParquet(conn: DuckDBConnection, spec: TableSpec, dts: Array<{ dt: string; rows: number }>, dir: string, settings: PipelineSettings): Promise<DtFile[]> {
+export async function writeParquet(conn: DuckDBConnection, spec: TableSpec, dts: Array<{ dt: string; rows: number }>, dir: string, settings: PipelineSettings, threads: number): Promise<DtFile[]> {
   const keys = [...spec.sortColumns, spec.eventIdColumn];
   const enums = await createSortEnums(conn, spec, keys);
   const carried = spec.columns.map((c) => `CAST(${quotedIdentifier(c.name)} AS ${enums.get(c.name) ?? duckdbType(c.type)}) AS ${quotedIdentifier(c.name)}`).join(', ');
   const written = spec.columns.map((c) => (enums.has(c.name) ? `CAST(${quotedIdentifier(c.name)} AS VARCHAR) AS ${quotedIdentifier(c.name)}` : quotedIdentifier(c.name))).join(', ');
   const order = keys.map(quotedIdentifier).join(', ');
-  // The casts back to text sit above the sort, so the Parquet writer must keep the sorted order.
-  await conn.run('SET preserve_insertion_order = true');
+  await conn.run(`SET threads = ${threads}`);
+  // The casts back to text sit above the sort (not under a top-level ORDER BY), so parallel
+  // writers must be told to keep the order; one thread writes in order anyway, and order
+  // preservation buffers row groups, which at 4x the benchmark hour cost ~100 MB more.
+  await conn.run(`SET preserve_insertion_order = ${threads > 1}`);
   const files: DtFile[] = [];
   for (const { dt, rows: count } of dts) {
     const file = path.join(dir, `dt=${dt}.parquet`);

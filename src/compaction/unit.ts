@@ -154,8 +154,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
           step('dedupe');
           const unknownFields = await unknownFieldCounts(conn);
           ctx.onProgress?.({ phase: 'writing' });
-          await conn.run(`SET threads = ${sortThreadsFor(ctx.memoryLimit, ctx.threads ?? os.availableParallelism())}`);
-          const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings);
+          const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings, sortThreadsFor(ctx.memoryLimit, ctx.threads ?? os.availableParallelism()));
           step('parquet');
           await rejectsWritten;
           return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };
