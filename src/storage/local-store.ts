@@ -9,6 +9,9 @@ import { ClicklakeError } from '../errors.js';
 import { assertValidKey, assertValidPrefix, compareUtf8 } from './keys.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './types.js';
 
+/** Files a listing stats and hashes ahead of the one it yields. */
+const LIST_READ_AHEAD = 4;
+
 /** Suffix marker of an in-flight put's temp file: `.<name>.tmp-<random hex>` beside the target. */
 const TEMP_MARKER = '.tmp-';
 
@@ -61,15 +64,28 @@ export class LocalStore implements ObjectStore {
       .filter((e) => !e.name.startsWith('.') && e.name.startsWith(namePrefix) && (e.isFile() || e.isDirectory()))
       .map((e) => ({ name: e.name, isDir: e.isDirectory(), order: e.isDirectory() ? `${e.name}/` : e.name }))
       .sort((a, b) => compareUtf8(a.order, b.order));
-    for (const entry of wanted) {
-      const key = dirKey + entry.name;
-      if (entry.isDir) {
-        yield* this.walk(`${key}/`, '');
-        continue;
+    // Files are stat-ed and hashed a few ahead, so reading one overlaps hashing another.
+    const ahead = new Map<number, Promise<ObjectInfo | undefined>>();
+    const start = (i: number): void => {
+      const entry = wanted[i];
+      if (entry && !entry.isDir && !ahead.has(i)) ahead.set(i, this.info(dirKey + entry.name));
+    };
+    try {
+      for (const [i, entry] of wanted.entries()) {
+        const key = dirKey + entry.name;
+        if (entry.isDir) {
+          yield* this.walk(`${key}/`, '');
+          continue;
+        }
+        for (let k = i; k < i + LIST_READ_AHEAD; k++) start(k);
+        const info = await ahead.get(i)!;
+        ahead.delete(i);
+        // undefined: deleted between readdir and stat, so not part of the listing.
+        if (info) yield info;
       }
-      const info = await this.info(key);
-      // undefined: deleted between readdir and stat, so not part of the listing.
-      if (info) yield info;
+    } finally {
+      // A consumer that stops early leaves no read unobserved.
+      await Promise.allSettled(ahead.values());
     }
   }
 
@@ -193,7 +209,7 @@ export class LocalStore implements ObjectStore {
     const cached = this.etagCache.get(file);
     if (cached?.stamp === stamp) return cached.etag;
     const hash = createHash('md5');
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
     const etag = hash.digest('hex');
     this.etagCache.set(file, { stamp, etag });
     return etag;
