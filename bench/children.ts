@@ -1,7 +1,7 @@
 /**
  * One contender per process, so each peak RSS is its own; clicklake runs from dist/ (the
  * compiled code the CLI and the Lambda bundle run; `npm run build` makes it). Prints one JSON line:
- * { ms, maxRssMB, outBytes, rows, extra }.
+ * { ms, maxRssMB (decimal MB: getrusage KiB x 1024 / 1e6), outBytes, rows, extra }.
  */
 import { statSync, readFileSync, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -18,7 +18,7 @@ const [kind, ...args] = process.argv.slice(2);
 
 function report(started: number, result: Record<string, unknown>): void {
   const ms = performance.now() - started;
-  process.stdout.write(`${JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024, ...result })}\n`);
+  process.stdout.write(`${JSON.stringify({ ms, maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6, ...result })}\n`);
 }
 
 async function clicklake(lake: string, hour: string): Promise<void> {
