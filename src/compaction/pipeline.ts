@@ -193,8 +193,13 @@ export async function unknownFieldCounts(conn: DuckDBConnection): Promise<Record
   return Object.fromEntries(found.map((r) => [String(r['key']), num(r['c'])]));
 }
 
-/** A string column with at most this many distinct values is sorted as an ENUM (see writeParquet). */
-export const ENUM_MAX_DISTINCT = 65_536;
+/**
+ * A string column with at most this many distinct values is sorted as an ENUM (see
+ * writeParquet). Kept small on purpose: ENUMs cost memory inside DuckDB's limit, and carrying
+ * session_id and anonymous_id (85k distinct each in the benchmark hour) as ENUMs ran a 256 MB
+ * limit out of memory.
+ */
+export const ENUM_MAX_DISTINCT = 4_096;
 
 /**
  * String columns worth sorting as ENUMs: few distinct values (user agents, locales, menu
