@@ -1,6 +1,6 @@
 import { open, writeFile } from 'node:fs/promises';
 import type { ObjectInfo } from '../storage/types.js';
-import type { LineRef } from './pipeline.js';
+import type { LineRef, RejectRef } from './pipeline.js';
 import { hasLoneSurrogate, type ReferenceValidator } from './reasons.js';
 import type { RejectedRecord } from './rejects.js';
 import { rescueLine } from './stage-lines.js';
@@ -89,3 +89,29 @@ export async function settleProblemLines(
   return { rejects, rescued: rescueLines.length, records };
 }
 
+
+/**
+ * The records DuckDB's validator rejected, with Ajv's reasons, in DuckDB's (staging) order. A
+ * record Ajv accepts is still rejected, as a reported validator disagreement: never dropped.
+ */
+export async function* explainRejects(
+  refs: readonly RejectRef[],
+  staged: StagedUnit,
+  reader: StageReader,
+  inputs: readonly ObjectInfo[],
+  reference: ReferenceValidator,
+): AsyncGenerator<RejectedRecord> {
+  for (const ref of refs) {
+    const sourceKey = inputs[ref.s]!.key;
+    const stagedBytes = await reader.slice(stagedPosition(staged, ref.s, ref.p), ref.n);
+    const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
+    const parsed = JSON.parse(stagedBytes.toString('utf8')) as unknown;
+    const event = ref.e === null ? parsed : (parsed as unknown[])[ref.e];
+    const verdict = reference.check(event);
+    if (!verdict.reasons.length) {
+      verdict.code = 'validator_disagreement';
+      verdict.reasons.push('the fast-path (DuckDB) validator rejected this record but the reference validator (Ajv) accepts it: please report it as a clicklake bug');
+    }
+    yield { sourceKey, offset: ref.o, ...(ref.e === null ? {} : { element: ref.e }), bytes: original, code: verdict.code, reasons: verdict.reasons };
+  }
+}

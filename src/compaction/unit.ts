@@ -13,9 +13,9 @@ import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './pipeline.js';
 import { sortThreadsFor } from './memory.js';
 import { ReferenceValidator } from './reasons.js';
-import { mergeRejects, RejectWriter, type RejectedRecord } from './rejects.js';
-import { defaultStagingWorkers, stagedPosition, stageUnit } from './staging.js';
-import { settleProblemLines, StageReader } from './slow-path.js';
+import { mergeRejects, RejectWriter } from './rejects.js';
+import { defaultStagingWorkers, stageUnit } from './staging.js';
+import { explainRejects, settleProblemLines, StageReader } from './slow-path.js';
 import { KeyTable } from './witness.js';
 import { CLICKLAKE_VERSION } from '../version.js';
 
@@ -125,24 +125,9 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         // the errors file, merged in order with the few found in JS. That is JS work on the main
         // thread, so it runs while DuckDB dedupes and writes the Parquet on its own threads.
         const rejectRefs = await rejectedRecords(conn);
-        const explain = async function* (): AsyncGenerator<RejectedRecord> {
-          for (const ref of rejectRefs) {
-            const sourceKey = inputs[ref.s]!.key;
-            const stagedBytes = await reader!.slice(stagedPosition(staged, ref.s, ref.p), ref.n);
-            const original = staged.originals.get(`${ref.s}:${ref.o}`) ?? stagedBytes;
-            const parsed = JSON.parse(stagedBytes.toString('utf8')) as unknown;
-            const event = ref.e === null ? parsed : (parsed as unknown[])[ref.e];
-            const verdict = reference.check(event);
-            if (!verdict.reasons.length) {
-              verdict.code = 'validator_disagreement';
-              verdict.reasons.push('the fast-path (DuckDB) validator rejected this record but the reference validator (Ajv) accepts it: please report it as a clicklake bug');
-            }
-            yield { sourceKey, offset: ref.o, ...(ref.e === null ? {} : { element: ref.e }), bytes: original, code: verdict.code, reasons: verdict.reasons };
-          }
-        };
         const rejectsStarted = performance.now();
         const rejectsWritten = (async () => {
-          await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explain());
+          await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explainRejects(rejectRefs, staged, reader!, inputs, reference));
           await rejectWriter.close();
           ctx.onStepTime?.('rejects (alongside DuckDB)', performance.now() - rejectsStarted);
         })();
