@@ -57,7 +57,9 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
   const workers = Array.from({ length: count }, () => {
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: { keyNames: keys.names } });
     const pending = new Map<number, { resolve: (b: StagedBlock) => void; reject: (e: Error) => void }>();
+    const state: { failure?: Error } = {};
     const failAll = (err: Error): void => {
+      state.failure ??= err;
       for (const p of pending.values()) p.reject(err);
       pending.clear();
     };
@@ -74,11 +76,14 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
     });
     worker.on('error', failAll);
     worker.on('exit', (code) => failAll(new Error(`staging worker exited with code ${code}`)));
-    return { worker, pending };
+    return { worker, pending, state };
   });
   return {
     stage: (s, stored) => {
       const target = workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+      // A worker that died answers nothing more: fail at once instead of waiting forever.
+      const dead = workers.find((w) => w.state.failure);
+      if (dead) return Promise.reject(dead.state.failure!);
       return new Promise<StagedBlock>((resolve, reject) => {
         target.pending.set(s, { resolve, reject });
         // Node's pooled small buffers share their memory: only a buffer owning its memory is transferred.
@@ -88,6 +93,7 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
       });
     },
     close: async () => {
+      for (const w of workers) w.state.failure ??= new Error('staging workers closed');
       await Promise.all(workers.map(({ worker }) => worker.terminate()));
     },
   };
