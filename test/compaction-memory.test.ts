@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseByteSize, sortThreadsFor } from '../src/compaction/memory.js';
+import { parseByteSize, writeThreadsFor } from '../src/compaction/memory.js';
 
 describe('memory limit and sort threads', () => {
   it('reads DuckDB size strings', () => {
@@ -11,12 +11,12 @@ describe('memory limit and sort threads', () => {
     expect(parseByteSize('10 parsecs')).toBeUndefined();
   });
 
-  it('gives the final sort one thread per 256 MiB of the limit, at least one, at most the threads there are', () => {
-    expect(sortThreadsFor('256MB', 2)).toBe(1);
-    expect(sortThreadsFor('256MiB', 8)).toBe(1);
-    expect(sortThreadsFor('1GiB', 2)).toBe(2);
-    expect(sortThreadsFor('1GiB', 8)).toBe(4);
-    expect(sortThreadsFor('100MB', 4)).toBe(1);
-    expect(sortThreadsFor('something DuckDB will refuse', 4)).toBe(4);
+  it('gives the Parquet write one thread per 256 MiB of the limit, at least one, at most the threads there are', () => {
+    expect(writeThreadsFor('256MB', 2)).toBe(1);
+    expect(writeThreadsFor('256MiB', 8)).toBe(1);
+    expect(writeThreadsFor('1GiB', 2)).toBe(2);
+    expect(writeThreadsFor('1GiB', 8)).toBe(4);
+    expect(writeThreadsFor('100MB', 4)).toBe(1);
+    expect(writeThreadsFor('something DuckDB will refuse', 4)).toBe(4);
   });
 });

@@ -11,7 +11,7 @@ import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
 import { commitUnit } from './commit.js';
 import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './pipeline.js';
-import { sortThreadsFor } from './memory.js';
+import { writeThreadsFor } from './memory.js';
 import { ReferenceValidator } from './reasons.js';
 import { mergeRejects, RejectWriter } from './rejects.js';
 import { defaultStagingWorkers, stageUnit } from './staging.js';
@@ -139,7 +139,8 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
           step('dedupe');
           const unknownFields = await unknownFieldCounts(conn);
           ctx.onProgress?.({ phase: 'writing' });
-          const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings, sortThreadsFor(ctx.memoryLimit, ctx.threads ?? os.availableParallelism()));
+          const cores = ctx.threads ?? os.availableParallelism();
+          const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings, { sort: cores, write: writeThreadsFor(ctx.memoryLimit, cores) });
           step('parquet');
           await rejectsWritten;
           return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };
