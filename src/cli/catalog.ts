@@ -45,9 +45,13 @@ export async function selectTables(io: CliIO, schemasDir: string | undefined, ta
 }
 
 /** The TableInputs of the selected tables: `--table <curated>` selects both of its tables, `--table <x>_raw` only the raw one. */
-function selectedInputs(specs: TableSpec[], settings: Settings, table: string | undefined): TableInput[] {
+/** The Glue TableInputs of the tables `--table` picks (every schema's raw and curated table by default). */
+async function selectedInputs(io: CliIO, flags: CatalogFlags): Promise<{ settings: Settings; inputs: TableInput[] }> {
+  const settings = await settingsFor(io, flags);
+  const specs = await selectTables(io, settings.schemasDir, flags.table);
   const target = catalogTarget(settings);
-  return specs.flatMap((spec) => tableInputs(spec, target).filter((t) => !table || table === spec.name || t.Name === table));
+  const inputs = specs.flatMap((spec) => tableInputs(spec, target).filter((t) => !flags.table || flags.table === spec.name || t.Name === flags.table));
+  return { settings, inputs };
 }
 
 async function desiredFor(io: CliIO, settings: Settings, table: string | undefined): Promise<DesiredCatalog> {
@@ -107,16 +111,14 @@ export function registerCatalogCommands(program: Command, io: CliIO): Command {
     .option('--table <name>', 'only this table (default: every schema)')
     .description('print Athena CREATE EXTERNAL TABLE statements for the raw and curated tables')
     .action(async (flags: CatalogFlags) => {
-      const settings = await settingsFor(io, flags);
-      const inputs = selectedInputs(await selectTables(io, settings.schemasDir, flags.table), settings, flags.table);
+      const { settings, inputs } = await selectedInputs(io, flags);
       io.stdout.write(`${inputs.map((t) => renderCreateTable(t, settings.database)).join('\n\n')}\n`);
     });
   addCatalogOptions(catalog.command('table-input'))
     .option('--table <name>', 'only this table (default: every schema)')
     .description('print the Glue TableInput JSON (CreateTable / UpdateTable input) for each table')
     .action(async (flags: CatalogFlags) => {
-      const settings = await settingsFor(io, flags);
-      const inputs = selectedInputs(await selectTables(io, settings.schemasDir, flags.table), settings, flags.table);
+      const { inputs } = await selectedInputs(io, flags);
       io.stdout.write(`${JSON.stringify(inputs, null, 2)}\n`);
     });
 

@@ -100,7 +100,7 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
 }
 
 export interface StagingOptions {
-  /** Worker threads that frame objects (default: 0 below 2 inputs; 1 means one worker). 0 frames on the main thread. */
+  /** Worker threads that frame objects (see defaultStagingWorkers); 0 frames on the main thread. */
   workers: number;
   onObject?: (done: number) => void;
 }

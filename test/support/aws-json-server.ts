@@ -86,6 +86,11 @@ const DEFAULT_INJECTED_MESSAGES: Record<string, string> = {
   InternalServerException: 'An internal server error occurred.',
 };
 
+/** Settings for a real SDK v3 client talking to one of these servers (static fake credentials, SDK retries). */
+export function fakeClientConfig(endpoint: string, service: string): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string }; maxAttempts: number } {
+  return { region: 'us-east-1', endpoint, credentials: { accessKeyId: `AKIDFAKE${service.toUpperCase()}`, secretAccessKey: `fake-${service}-secret` }, maxAttempts: 4 };
+}
+
 /** Starts the server on a random free port of 127.0.0.1. */
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
   const calls: RecordedCall[] = [];

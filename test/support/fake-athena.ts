@@ -6,6 +6,7 @@ import {
   decodePageToken,
   encodePageToken,
   epochSeconds,
+  fakeClientConfig,
   startAwsJsonServer,
   type RecordedCall,
 } from './aws-json-server.js';
@@ -164,12 +165,7 @@ export async function startFakeAthena(options: FakeAthenaOptions = {}): Promise<
       engine.handler = handler;
     },
     client() {
-      const client = new AthenaClient({
-        region: 'us-east-1',
-        endpoint: server.endpoint,
-        credentials: { accessKeyId: 'AKIDFAKEATHENA', secretAccessKey: 'fake-athena-secret' },
-        maxAttempts: 4,
-      });
+      const client = new AthenaClient(fakeClientConfig(server.endpoint, 'athena'));
       clients.push(client);
       return client;
     },

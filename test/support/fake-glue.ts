@@ -5,6 +5,7 @@ import {
   decodePageToken,
   encodePageToken,
   epochSeconds,
+  fakeClientConfig,
   startAwsJsonServer,
   type RecordedCall,
 } from './aws-json-server.js';
@@ -156,12 +157,7 @@ export async function startFakeGlue(options: FakeGlueOptions = {}): Promise<Fake
     calls: server.calls,
     failNext: server.failNext,
     client() {
-      const client = new GlueClient({
-        region: 'us-east-1',
-        endpoint: server.endpoint,
-        credentials: { accessKeyId: 'AKIDFAKEGLUE', secretAccessKey: 'fake-glue-secret' },
-        maxAttempts: 4,
-      });
+      const client = new GlueClient(fakeClientConfig(server.endpoint, 'glue'));
       clients.push(client);
       return client;
     },
