@@ -376,6 +376,16 @@ export function carrierStructType(spec: TableSpec): string {
   return `STRUCT(${spec.columns.map((c) => `${quotedIdentifier(c.jsonName)} ${carrierIsJson(c.type) ? 'JSON' : 'VARCHAR'}`).join(', ')})`;
 }
 
+/**
+ * An instant as TIMESTAMP_MS: UTC milliseconds, floored (not rounded) like Trino's millisecond
+ * timestamps, also before 1970. Arithmetic on epoch microseconds: date_trunc and casts on a
+ * TIMESTAMPTZ go through ICU's calendar and cost ~15x more (0.5 s per million events).
+ */
+function utcMillis(instant: string): string {
+  const us = `epoch_us(${instant})`;
+  return `CAST(make_timestamp(${us} - (${us} % 1000 + 1000) % 1000) AS TIMESTAMP_MS)`;
+}
+
 function typedValue(type: LakeType, node: Node, lookup?: RootFields): string {
   const present = `${node.jtype} IS NOT NULL AND ${node.jtype} <> 'NULL'`;
   let sql: string;
@@ -384,8 +394,7 @@ function typedValue(type: LakeType, node: Node, lookup?: RootFields): string {
       sql = str(node);
       break;
     case 'timestamp':
-      // Parquet holds UTC milliseconds, truncated (not rounded) like Trino's millisecond timestamps.
-      sql = `CAST(CAST(date_trunc('millisecond', ${node.instant ?? dateTimeSql(str(node))}) AS TIMESTAMP) AS TIMESTAMP_MS)`;
+      sql = utcMillis(node.instant ?? dateTimeSql(str(node)));
       break;
     case 'date':
       sql = `TRY_CAST(${str(node)} AS DATE)`;
