@@ -57,6 +57,10 @@ describe('staging', () => {
     }
     // The corpus holds a corrupt GZIP object, garbage spans and a pretty-printed record.
     expect(new Set(inline.rejected.map((r) => r.code))).toEqual(new Set(['gzip', 'framing']));
+    // Read buffers are reused for later objects: a corrupt object's rejected bytes must be its own copy.
+    for (const staged of [inline, await stage(2)]) {
+      for (const r of staged.rejected.filter((x) => x.code === 'gzip')) expect(r.bytes).toEqual(await store.getBytes(r.sourceKey));
+    }
     expect(inline.originals.size).toBeGreaterThan(0);
   });
 

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { frameRecords, isGzip, type Span } from './framing.js';
 import { KeyTable, witnessText } from './witness.js';
+import { BufferPool } from './buffer-pool.js';
 
 /**
  * The staged-line format DuckDB reads, one Firehose record a line, wrapped with where it came from:
@@ -76,25 +77,22 @@ const S_END = ascii('}\n');
 /** Room for a staged line's wrapper besides the record (numbers, witnesses); unknown names are bounded by twice the record. */
 const MAX_WRAPPER_BYTES = 64 * 1024;
 
-/**
- * Block buffers are allocated above glibc's largest mmap threshold (32 MiB on 64-bit), so each is
- * its own mapping, returned to the system when freed; smaller ones come from malloc's heap, which
- * fragments under the worker threads' churn and keeps ~100 MB resident after staging. Pages never
- * written are never resident, so the unused capacity costs nothing.
- */
-const MMAP_SIZED = 33 << 20;
+/** Block buffers a stager keeps for reuse: one being filled while the last one is written. */
+export const POOLED_BLOCKS = 2;
 
 /**
  * One growing buffer per block: staging copies every record, so per-record allocations would
  * dominate (and feed the garbage collector). Its memory is its own (not Node's shared pool), so
- * a worker can transfer it without copying.
+ * a worker can transfer it without copying, and staging hands it back to be filled again.
  */
+const UNPOOLED = new BufferPool(0);
+
 class BlockWriter {
   buf: Buffer;
   used = 0;
 
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafeSlow(capacity);
+  constructor(capacity: number, pool?: BufferPool) {
+    this.buf = (pool ?? UNPOOLED).take(capacity);
   }
 
   reserve(n: number): void {
@@ -119,9 +117,16 @@ class BlockWriter {
     this.used += digits;
   }
 
-  writeBytes(b: Uint8Array, start: number, end: number): void {
-    this.buf.set(b.subarray(start, end), this.used);
-    this.used += end - start;
+  /** A few bytes (the wrapper's punctuation, a witness), copied one by one: a typed-array view per write costs more. */
+  writeShort(b: Uint8Array): void {
+    const buf = this.buf;
+    let u = this.used;
+    for (let k = 0; k < b.length; k++) buf[u++] = b[k]!;
+    this.used = u;
+  }
+
+  writeBytes(b: Buffer, start: number, end: number): void {
+    this.used += b.copy(this.buf, this.used, start, end);
   }
 }
 
@@ -144,16 +149,20 @@ export interface StagedBlock {
   originals: Array<[number, Buffer]>;
 }
 
-/** Un-GZIPs (when the bytes say so), frames and witnesses one object into its block of staged lines. */
-export function stageObject(stored: Buffer, s: number, keys: KeyTable): StagedBlock {
+/**
+ * Un-GZIPs (when the bytes say so), frames and witnesses one object into its block of staged
+ * lines. Nothing returned refers to `stored`'s memory, so the caller may reuse it at once.
+ */
+export function stageObject(stored: Buffer, s: number, keys: KeyTable, pool?: BufferPool): StagedBlock {
   let body: Buffer;
   try {
     body = isGzip(stored) ? gunzipSync(stored) : stored;
   } catch (err) {
     const reasons = [`object looks like GZIP but does not decompress: ${(err as Error).message}`];
-    return { block: Buffer.allocUnsafeSlow(0), lines: 0, bytesDecompressed: 0, rejected: [{ offset: 0, bytes: stored, code: 'gzip', reasons }], originals: [] };
+    // A copy: staging reuses the memory `stored` was read into.
+    return { block: Buffer.allocUnsafeSlow(0), lines: 0, bytesDecompressed: 0, rejected: [{ offset: 0, bytes: Buffer.from(stored), code: 'gzip', reasons }], originals: [] };
   }
-  const writer = new BlockWriter(Math.max(MMAP_SIZED, Math.ceil(body.length * 1.25) + MAX_WRAPPER_BYTES));
+  const writer = new BlockWriter(Math.ceil(body.length * 1.25) + MAX_WRAPPER_BYTES, pool);
   const rejected: StagingReject[] = [];
   const originals: Array<[number, Buffer]> = [];
   let lines = 0;
@@ -164,30 +173,30 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable): StagedBl
     const fields = plain ? undefined : witnessFields(span);
     const witnessLength = plain ? S_W.length + span.witness!.kinds.length + 1 : fields!.length;
     writer.reserve(MAX_WRAPPER_BYTES + 2 * n + witnessLength);
-    writer.writeBytes(S_OPEN, 0, S_OPEN.length);
+    writer.writeShort(S_OPEN);
     writer.writeUint(s);
-    writer.writeBytes(S_O, 0, S_O.length);
+    writer.writeShort(S_O);
     writer.writeUint(o);
-    writer.writeBytes(S_P, 0, S_P.length);
+    writer.writeShort(S_P);
     // p is the record's own offset, which depends on how many digits p itself takes.
     const rest = S_N.length + digitCount(n) + witnessLength + S_R.length;
     const base = writer.used + rest;
     let p = base + digitCount(base);
     if (digitCount(p) !== digitCount(base)) p = base + digitCount(p);
     writer.writeUint(p);
-    writer.writeBytes(S_N, 0, S_N.length);
+    writer.writeShort(S_N);
     writer.writeUint(n);
     if (plain) {
-      writer.writeBytes(S_W, 0, S_W.length);
-      writer.writeBytes(span.witness!.kinds, 0, span.witness!.kinds.length);
-      writer.writeBytes(S_QUOTE, 0, 1);
+      writer.writeShort(S_W);
+      writer.writeShort(span.witness!.kinds);
+      writer.writeShort(S_QUOTE);
     } else {
       writer.writeLatin1(fields!);
     }
     const tag = span.kind === 'array' ? S_A : S_R;
-    writer.writeBytes(tag, 0, tag.length);
+    writer.writeShort(tag);
     writer.writeBytes(record, start, end);
-    writer.writeBytes(S_END, 0, S_END.length);
+    writer.writeShort(S_END);
     lines++;
   };
   for (const span of frameRecords(body, keys)) {

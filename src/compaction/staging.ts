@@ -2,8 +2,9 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';
-import { stageObject, type StagedBlock } from './stage-lines.js';
-import type { StageRequest } from './stage-worker.js';
+import { BufferPool } from './buffer-pool.js';
+import { POOLED_BLOCKS, stageObject, type StagedBlock } from './stage-lines.js';
+import type { StageMessage, StageReply } from './stage-worker.js';
 import type { KeyTable } from './witness.js';
 import type { RejectedRecord } from './rejects.js';
 
@@ -35,7 +36,13 @@ export function stagedPosition(staged: Pick<StagedUnit, 'blockStarts'>, s: numbe
   return staged.blockStarts[s]! + p;
 }
 
-type Stager = { stage(s: number, stored: Buffer): Promise<StagedBlock>; close(): Promise<void> };
+type Stager = {
+  /** Stages object `s`; `stored` memory from the read pool goes back to it once framed. */
+  stage(s: number, stored: Buffer, pooled: boolean): Promise<StagedBlock>;
+  /** Hands block `s`'s memory back once its lines are written, to be filled again. */
+  recycle(s: number, memory: ArrayBuffer): void;
+  close(): Promise<void>;
+};
 
 /** The worker entry next to this module: compiled JS, the Lambda bundle's .mjs, or (tests, tsx) TypeScript. */
 function workerSource(): { source: string | URL; eval: boolean } | undefined {
@@ -48,12 +55,22 @@ function workerSource(): { source: string | URL; eval: boolean } | undefined {
   return { source: `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); })`, eval: true };
 }
 
-function inlineStager(keys: KeyTable): Stager {
-  return { stage: async (s, stored) => stageObject(stored, s, keys), close: async () => undefined };
+function inlineStager(keys: KeyTable, reads: BufferPool): Stager {
+  const blocks = new BufferPool(POOLED_BLOCKS);
+  return {
+    stage: async (s, stored, pooled) => {
+      const block = stageObject(stored, s, keys, blocks);
+      if (pooled) reads.give(stored.buffer as ArrayBuffer);
+      return block;
+    },
+    recycle: (_s, memory) => blocks.give(memory),
+    close: async () => undefined,
+  };
 }
 
 /** Fixed pool of staging workers; each request goes to the least busy one. */
-function workerStager(count: number, keys: KeyTable, entry: { source: string | URL; eval: boolean }): Stager {
+function workerStager(count: number, keys: KeyTable, entry: { source: string | URL; eval: boolean }, reads: BufferPool): Stager {
+  const owners = new Map<number, Worker>();
   const workers = Array.from({ length: count }, () => {
     const worker = new Worker(entry.source, { eval: entry.eval, workerData: { keyNames: keys.names } });
     const pending = new Map<number, { resolve: (b: StagedBlock) => void; reject: (e: Error) => void }>();
@@ -63,7 +80,9 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
       for (const p of pending.values()) p.reject(err);
       pending.clear();
     };
-    worker.on('message', ({ s, result }: { s: number; result: StagedBlock }) => {
+    worker.on('message', ({ s, result, read }: StageReply) => {
+      owners.set(s, worker);
+      if (read) reads.give(read);
       const wrap = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
       const block: StagedBlock = {
         ...result,
@@ -79,7 +98,7 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
     return { worker, pending, state };
   });
   return {
-    stage: (s, stored) => {
+    stage: (s, stored, pooled) => {
       const target = workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       // A worker that died answers nothing more: fail at once instead of waiting forever.
       const dead = workers.find((w) => w.state.failure);
@@ -87,10 +106,16 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
       return new Promise<StagedBlock>((resolve, reject) => {
         target.pending.set(s, { resolve, reject });
         // Node's pooled small buffers share their memory: only a buffer owning its memory is transferred.
-        const owned = stored.byteOffset === 0 && stored.byteLength === stored.buffer.byteLength;
-        const request: StageRequest = { s, stored: owned ? stored : Buffer.from(stored) };
+        const owned = pooled || (stored.byteOffset === 0 && stored.byteLength === stored.buffer.byteLength);
+        const request: StageMessage = { s, stored: owned ? stored : Buffer.from(stored), pooled };
         target.worker.postMessage(request, [request.stored.buffer as ArrayBuffer]);
       });
+    },
+    recycle: (s, memory) => {
+      const owner = owners.get(s);
+      owners.delete(s);
+      const alive = workers.find((w) => w.worker === owner && !w.state.failure);
+      if (alive && memory.byteLength > 0) alive.worker.postMessage({ recycle: memory } satisfies StageMessage, [memory]);
     },
     close: async () => {
       for (const w of workers) w.state.failure ??= new Error('staging workers closed');
@@ -116,8 +141,9 @@ export function defaultStagingWorkers(inputs: number, cores: number): number {
  */
 export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[], file: string, keys: KeyTable, options: StagingOptions): Promise<StagedUnit> {
   const entry = options.workers > 0 ? workerSource() : undefined;
-  const stager = entry ? workerStager(options.workers, keys, entry) : inlineStager(keys);
   const window = Math.max(2, 2 * options.workers);
+  const reads = new BufferPool(window + 1);
+  const stager = entry ? workerStager(options.workers, keys, entry, reads) : inlineStager(keys, reads);
   // Blocks are a few MB each: a high-water mark above that lets the next block be framed while this one is written.
   const out = createWriteStream(file, { highWaterMark: 16 << 20 });
   const rejected: RejectedRecord[] = [];
@@ -128,8 +154,12 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
   let bytesIn = 0;
   let bytesDecompressed = 0;
   const inFlight: Array<Promise<{ stored: number; block: StagedBlock }>> = [];
-  const start = (s: number): Promise<{ stored: number; block: StagedBlock }> =>
-    store.getBytes(inputs[s]!.key).then(async (stored) => ({ stored: stored.length, block: await stager.stage(s, stored) }));
+  const read = async (input: ObjectInfo): Promise<{ bytes: Buffer; pooled: boolean }> =>
+    store.readInto ? { bytes: await store.readInto(input.key, reads.take(input.size)), pooled: true } : { bytes: await store.getBytes(input.key), pooled: false };
+  const start = async (s: number): Promise<{ stored: number; block: StagedBlock }> => {
+    const { bytes, pooled } = await read(inputs[s]!);
+    return { stored: bytes.length, block: await stager.stage(s, bytes, pooled) };
+  };
   try {
     let next = 0;
     for (let s = 0; s < inputs.length; s++) {
@@ -143,7 +173,13 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
       blockStarts.push(position);
       position += block.block.length;
       lines += block.lines;
-      if (block.block.length && !out.write(block.block)) await once(out, 'drain');
+      if (block.block.length) {
+        const memory = block.block.buffer as ArrayBuffer;
+        const written = out.write(block.block, (err) => {
+          if (!err) stager.recycle(s, memory);
+        });
+        if (!written) await once(out, 'drain');
+      }
       options.onObject?.(s + 1);
     }
   } catch (err) {

@@ -49,6 +49,12 @@ export interface ObjectStore {
   getStream(key: string): Promise<NodeJS.ReadableStream>;
   /** Whole object in memory (small objects only: manifests, errors). Throws 'object_not_found' when missing. */
   getBytes(key: string): Promise<Buffer>;
+  /**
+   * Optional: the whole object read into `buffer` (a new buffer when it does not fit); returns
+   * the bytes read, a view of `buffer` when they fitted. For large reads that reuse their memory
+   * (compaction's staging); a store without it is read with getBytes. Throws 'object_not_found'.
+   */
+  readInto?(key: string, buffer: Buffer): Promise<Buffer>;
   /** undefined when missing */
   head(key: string): Promise<ObjectInfo | undefined>;
   /**
