@@ -87,8 +87,9 @@ describe('staging', () => {
     expect(checked).toBeGreaterThan(4 * 20);
   });
 
-  it('uses one worker per core (at most 4), and none for one object or one core', () => {
-    expect(defaultStagingWorkers(93, 2)).toBe(2);
+  it('stages on the main thread up to 2 cores, else on one worker per two cores (at most 4); none for one object', () => {
+    expect(defaultStagingWorkers(93, 2)).toBe(0);
+    expect(defaultStagingWorkers(93, 4)).toBe(2);
     expect(defaultStagingWorkers(93, 16)).toBe(4);
     expect(defaultStagingWorkers(3, 16)).toBe(3);
     expect(defaultStagingWorkers(1, 8)).toBe(0);

@@ -11,8 +11,9 @@ import type { RejectedRecord } from './rejects.js';
 /**
  * Staging turns a unit's raw objects into one NDJSON file DuckDB reads (the line format is in
  * stage-lines.ts): one block of lines per input object, in input order. Framing is a byte loop
- * in JavaScript, so it runs on worker threads, one object each; the main thread reads the
- * objects ahead and appends the finished blocks in order.
+ * in JavaScript: on the main thread, or on worker threads, one object each, while the main
+ * thread reads the objects ahead and appends the finished blocks in order (defaultStagingWorkers
+ * says when workers pay off).
  */
 export interface StagedUnit {
   file: string;
@@ -130,9 +131,15 @@ export interface StagingOptions {
   onObject?: (done: number) => void;
 }
 
-/** Staging workers for a unit: one per core (at most 4), none for a single object or a single core. */
+/**
+ * Staging workers for a unit: none on up to 2 cores, else one per two cores (at most 4).
+ * Measured on 2 cores (bench/RESULTS.md): with its buffers reused, the main thread stages the
+ * benchmark hour as fast as two workers do, on half the CPU. Every block handed between threads
+ * arrives as new external memory on the receiving side, whose garbage collector then runs full
+ * collections (~2 CPU-seconds for the hour) that compete with the framing.
+ */
 export function defaultStagingWorkers(inputs: number, cores: number): number {
-  return inputs < 2 || cores < 2 ? 0 : Math.min(cores, 4, inputs);
+  return inputs < 2 || cores <= 2 ? 0 : Math.min(Math.floor(cores / 2), 4, inputs);
 }
 
 /**
