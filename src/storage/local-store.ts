@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -90,22 +90,7 @@ export class LocalStore implements ObjectStore {
   }
 
   async getStream(key: string): Promise<NodeJS.ReadableStream> {
-    const file = this.pathOf(key);
-    let handle;
-    try {
-      handle = await open(file, 'r');
-    } catch (err) {
-      if (isFsError(err, 'ENOENT', 'ENOTDIR')) throw notFound(this.uri, key);
-      throw this.failure('read', key, err);
-    }
-    const stats = await handle.stat().catch(async (err: unknown) => {
-      await handle.close();
-      throw this.failure('read', key, err);
-    });
-    if (!stats.isFile()) {
-      await handle.close();
-      throw notFound(this.uri, key);
-    }
+    const { handle } = await this.openObject(key);
     return handle.createReadStream();
   }
 
@@ -120,17 +105,8 @@ export class LocalStore implements ObjectStore {
   }
 
   async readInto(key: string, buffer: Buffer): Promise<Buffer> {
-    const file = this.pathOf(key);
-    let handle;
+    const { handle, stats } = await this.openObject(key);
     try {
-      handle = await open(file, 'r');
-    } catch (err) {
-      if (isFsError(err, 'ENOENT', 'ENOTDIR')) throw notFound(this.uri, key);
-      throw this.failure('read', key, err);
-    }
-    try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw notFound(this.uri, key);
       const target = stats.size <= buffer.length ? buffer : Buffer.allocUnsafeSlow(stats.size);
       // Puts rename a new file into place, so the open file keeps the size it had at the stat.
       let filled = 0;
@@ -141,11 +117,31 @@ export class LocalStore implements ObjectStore {
       }
       return target.subarray(0, filled);
     } catch (err) {
-      if (err instanceof ClicklakeError) throw err;
       throw this.failure('read', key, err);
     } finally {
       await handle.close();
     }
+  }
+
+  /** An object's file, opened, with its stats; 'object_not_found' when it is missing or not a file. */
+  private async openObject(key: string): Promise<{ handle: FileHandle; stats: Stats }> {
+    const file = this.pathOf(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if (isFsError(err, 'ENOENT', 'ENOTDIR')) throw notFound(this.uri, key);
+      throw this.failure('read', key, err);
+    }
+    const stats = await handle.stat().catch(async (err: unknown) => {
+      await handle.close();
+      throw this.failure('read', key, err);
+    });
+    if (!stats.isFile()) {
+      await handle.close();
+      throw notFound(this.uri, key);
+    }
+    return { handle, stats };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
