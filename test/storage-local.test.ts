@@ -90,22 +90,6 @@ describe('LocalStore', () => {
     expect((await store.head(key))!.etag).toBe(md5(b));
   });
 
-  it('readInto fills the given buffer when the object fits, a new one when it does not, and reports a missing key', async () => {
-    const body = randomBytes(5000);
-    await store.put('a/b', body);
-    const big = Buffer.alloc(8192, 7);
-    const fitted = await store.readInto('a/b', big);
-    expect(fitted).toEqual(body);
-    expect(fitted.buffer).toBe(big.buffer);
-    const small = Buffer.alloc(100);
-    const grown = await store.readInto('a/b', small);
-    expect(grown).toEqual(body);
-    expect(grown.buffer).not.toBe(small.buffer);
-    expect(small.every((b) => b === 0)).toBe(true);
-    await expect(store.readInto('a/missing', big)).rejects.toMatchObject({ code: 'object_not_found' });
-    await expect(store.readInto('a', big)).rejects.toMatchObject({ code: 'object_not_found' });
-  });
-
   it('skips temp files of in-flight puts and other dot-files when listing', async () => {
     await store.put('dt=2024-01-01/a.parquet', 'a');
     await writeFile(path.join(store.root, 'dt=2024-01-01', '.b.parquet.tmp-0123456789ab'), 'partial');

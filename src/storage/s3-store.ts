@@ -90,6 +90,25 @@ export class S3Store implements ObjectStore {
     return result.Body as Readable;
   }
 
+  async readInto(key: string, buffer: Buffer): Promise<Buffer> {
+    const body = (await this.getStream(key)) as Readable;
+    const length = (body as Readable & { headers?: Record<string, string | undefined> }).headers?.['content-length'];
+    let target = length !== undefined && Number(length) > buffer.length ? Buffer.allocUnsafeSlow(Number(length)) : buffer;
+    let filled = 0;
+    await this.send('get', key, async () => {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (filled + chunk.length > target.length) {
+          // No or a wrong Content-Length: grow like a vector.
+          const grown = Buffer.allocUnsafeSlow(Math.max(2 * target.length, filled + chunk.length));
+          target.copy(grown, 0, 0, filled);
+          target = grown;
+        }
+        filled += chunk.copy(target, filled);
+      }
+    });
+    return target.subarray(0, filled);
+  }
+
   async getBytes(key: string): Promise<Buffer> {
     const result = await this.send('get', key, () =>
       this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key, true) })),

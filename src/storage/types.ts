@@ -52,7 +52,8 @@ export interface ObjectStore {
   /**
    * Optional: the whole object read into `buffer` (a new buffer when it does not fit); returns
    * the bytes read, a view of `buffer` when they fitted. For large reads that reuse their memory
-   * (compaction's staging); a store without it is read with getBytes. Throws 'object_not_found'.
+   * (compaction's staging: a fresh buffer per object made the garbage collector run full
+   * collections); a store without it is read with getBytes. Throws 'object_not_found'.
    */
   readInto?(key: string, buffer: Buffer): Promise<Buffer>;
   /** undefined when missing */
