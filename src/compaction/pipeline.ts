@@ -58,6 +58,11 @@ function carriedAsJson(column: Field): boolean {
   return column.type.kind === 'map' || column.type.kind === 'array';
 }
 
+/** A column's type in the sorted table: its sort ENUM, JSON text for maps and lists, else its Glue type. */
+function sortedType(column: Field, enumType: string | undefined): string {
+  return enumType ?? (carriedAsJson(column) ? 'VARCHAR' : duckdbType(column.type));
+}
+
 /** A column's value as written to Parquet, from the sorted table. */
 function writtenColumnSql(column: Field, enumType: string | undefined): string {
   const name = quotedIdentifier(column.name);
@@ -257,7 +262,7 @@ async function createSortEnums(conn: DuckDBConnection, spec: TableSpec, keys: st
 export async function writeParquet(conn: DuckDBConnection, spec: TableSpec, dts: Array<{ dt: string; rows: number }>, dir: string, settings: PipelineSettings, threads: { sort: number; write: number }): Promise<DtFile[]> {
   const keys = [...spec.sortColumns, spec.eventIdColumn];
   const enums = await createSortEnums(conn, spec, keys);
-  const carried = spec.columns.map((c) => `CAST(${quotedIdentifier(c.name)} AS ${enums.get(c.name) ?? (carriedAsJson(c) ? 'VARCHAR' : duckdbType(c.type))}) AS ${quotedIdentifier(c.name)}`).join(', ');
+  const carried = spec.columns.map((c) => `CAST(${quotedIdentifier(c.name)} AS ${sortedType(c, enums.get(c.name))}) AS ${quotedIdentifier(c.name)}`).join(', ');
   const written = spec.columns.map((c) => writtenColumnSql(c, enums.get(c.name))).join(', ');
   const order = keys.map(quotedIdentifier).join(', ');
   // The sorted table must be stored, and then read, in the sorted order.

@@ -8,16 +8,16 @@ import { POOLED_BLOCKS, stageObject, type StagedBlock } from './stage-lines.js';
 import { KeyTable } from './witness.js';
 
 /**
- * Stage object `s` (its stored bytes; `pooled`: send their memory back to be read into again),
- * or take back a written block's memory for reuse.
+ * Stage object `s` (its stored bytes, whose memory goes back to be read into again), or take
+ * back a written block's memory for reuse.
  */
-export type StageMessage = { s: number; stored: Uint8Array; pooled: boolean } | { recycle: ArrayBuffer };
+export type StageMessage = { s: number; stored: Uint8Array } | { recycle: ArrayBuffer };
 
-/** A staged object's block, and the memory it was read into when that is to be reused. */
+/** A staged object's block, and the memory it was read into. */
 export interface StageReply {
   s: number;
   result: StagedBlock;
-  read?: ArrayBuffer;
+  read: ArrayBuffer;
 }
 
 const keys = new KeyTable((workerData as { keyNames: string[] }).keyNames);
@@ -28,9 +28,8 @@ port.on('message', (message: StageMessage) => {
     blocks.give(message.recycle);
     return;
   }
-  const { s, stored, pooled } = message;
+  const { s, stored } = message;
   const result = stageObject(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength), s, keys, blocks);
-  const read = pooled ? (stored.buffer as ArrayBuffer) : undefined;
-  const reply: StageReply = read ? { s, result, read } : { s, result };
-  port.postMessage(reply, read ? [result.block.buffer as ArrayBuffer, read] : [result.block.buffer as ArrayBuffer]);
+  const reply: StageReply = { s, result, read: stored.buffer as ArrayBuffer };
+  port.postMessage(reply, [result.block.buffer as ArrayBuffer, reply.read]);
 });

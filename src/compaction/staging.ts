@@ -38,8 +38,8 @@ export function stagedPosition(staged: Pick<StagedUnit, 'blockStarts'>, s: numbe
 }
 
 type Stager = {
-  /** Stages object `s`; `stored` memory from the read pool goes back to it once framed. */
-  stage(s: number, stored: Buffer, pooled: boolean): Promise<StagedBlock>;
+  /** Stages object `s`; the memory `stored` was read into goes back to the read pool once framed. */
+  stage(s: number, stored: Buffer): Promise<StagedBlock>;
   /** Hands block `s`'s memory back once its lines are written, to be filled again. */
   recycle(s: number, memory: ArrayBuffer): void;
   close(): Promise<void>;
@@ -59,9 +59,9 @@ function workerSource(): { source: string | URL; eval: boolean } | undefined {
 function inlineStager(keys: KeyTable, reads: BufferPool): Stager {
   const blocks = new BufferPool(POOLED_BLOCKS);
   return {
-    stage: async (s, stored, pooled) => {
+    stage: async (s, stored) => {
       const block = stageObject(stored, s, keys, blocks);
-      if (pooled) reads.give(stored.buffer as ArrayBuffer);
+      reads.give(stored.buffer as ArrayBuffer);
       return block;
     },
     recycle: (_s, memory) => blocks.give(memory),
@@ -83,7 +83,7 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
     };
     worker.on('message', ({ s, result, read }: StageReply) => {
       owners.set(s, worker);
-      if (read) reads.give(read);
+      reads.give(read);
       const wrap = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
       const block: StagedBlock = {
         ...result,
@@ -99,17 +99,16 @@ function workerStager(count: number, keys: KeyTable, entry: { source: string | U
     return { worker, pending, state };
   });
   return {
-    stage: (s, stored, pooled) => {
+    stage: (s, stored) => {
       const target = workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       // A worker that died answers nothing more: fail at once instead of waiting forever.
       const dead = workers.find((w) => w.state.failure);
       if (dead) return Promise.reject(dead.state.failure!);
       return new Promise<StagedBlock>((resolve, reject) => {
         target.pending.set(s, { resolve, reject });
-        // Node's pooled small buffers share their memory: only a buffer owning its memory is transferred.
-        const owned = pooled || (stored.byteOffset === 0 && stored.byteLength === stored.buffer.byteLength);
-        const request: StageMessage = { s, stored: owned ? stored : Buffer.from(stored), pooled };
-        target.worker.postMessage(request, [request.stored.buffer as ArrayBuffer]);
+        // Read buffers own their memory (BufferPool), so it moves to the worker and back uncopied.
+        const request: StageMessage = { s, stored };
+        target.worker.postMessage(request, [stored.buffer as ArrayBuffer]);
       });
     },
     recycle: (s, memory) => {
@@ -161,11 +160,9 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
   let bytesIn = 0;
   let bytesDecompressed = 0;
   const inFlight: Array<Promise<{ stored: number; block: StagedBlock }>> = [];
-  const read = async (input: ObjectInfo): Promise<{ bytes: Buffer; pooled: boolean }> =>
-    store.readInto ? { bytes: await store.readInto(input.key, reads.take(input.size)), pooled: true } : { bytes: await store.getBytes(input.key), pooled: false };
   const start = async (s: number): Promise<{ stored: number; block: StagedBlock }> => {
-    const { bytes, pooled } = await read(inputs[s]!);
-    return { stored: bytes.length, block: await stager.stage(s, bytes, pooled) };
+    const bytes = await store.readInto(inputs[s]!.key, reads.take(inputs[s]!.size));
+    return { stored: bytes.length, block: await stager.stage(s, bytes) };
   };
   try {
     let next = 0;

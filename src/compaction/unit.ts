@@ -31,7 +31,7 @@ export interface CompactionContext {
   /** DuckDB memory limit per unit (spills to the work directory beyond it). */
   memoryLimit: string;
   threads?: number;
-  /** Worker threads that frame the raw objects (default: one per core, at most 4; 0 frames on the main thread). */
+  /** Worker threads that frame the raw objects (default: defaultStagingWorkers; 0 frames on the main thread). */
   stagingWorkers?: number;
   /** Parent of the per-unit scratch directories (default: the OS temp dir). */
   workDir?: string;

@@ -50,12 +50,12 @@ export interface ObjectStore {
   /** Whole object in memory (small objects only: manifests, errors). Throws 'object_not_found' when missing. */
   getBytes(key: string): Promise<Buffer>;
   /**
-   * Optional: the whole object read into `buffer` (a new buffer when it does not fit); returns
-   * the bytes read, a view of `buffer` when they fitted. For large reads that reuse their memory
+   * The whole object read into `buffer` (a new buffer when it does not fit); returns the bytes
+   * read, a view of `buffer` when they fitted. For large reads that reuse their memory
    * (compaction's staging: a fresh buffer per object made the garbage collector run full
-   * collections); a store without it is read with getBytes. Throws 'object_not_found'.
+   * collections). Throws 'object_not_found' when missing.
    */
-  readInto?(key: string, buffer: Buffer): Promise<Buffer>;
+  readInto(key: string, buffer: Buffer): Promise<Buffer>;
   /** undefined when missing */
   head(key: string): Promise<ObjectInfo | undefined>;
   /**

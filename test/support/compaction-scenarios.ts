@@ -194,6 +194,9 @@ export class FailingStore implements ObjectStore {
   getBytes(key: string): Promise<Buffer> {
     return this.inner.getBytes(key);
   }
+  readInto(key: string, buffer: Buffer): Promise<Buffer> {
+    return this.inner.readInto(key, buffer);
+  }
   head(key: string): Promise<ObjectInfo | undefined> {
     return this.inner.head(key);
   }
