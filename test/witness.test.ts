@@ -44,6 +44,31 @@ describe('type witness', () => {
     expect(witnessOf('{"id":"a"}').duplicate).toBe(false);
   });
 
+  it('gives the same witness whatever key order the records before it used (the next-key guess)', () => {
+    const shared = new KeyTable(['id', 'n', 'name', 'flag', 'obj', 'list', 'é']);
+    const properties = ['"id":"x"', '"n":1', '"name":"y"', '"flag":true', '"obj":{}', '"list":[]', '"é":null', '"nam":2', '"id2":0'];
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 300; round++) {
+      const picked = properties.filter(() => random() < 0.7).sort(() => random() - 0.5);
+      const b = Buffer.from(`{${picked.join(',')}}`);
+      const learned = newWitness(shared);
+      const fresh = new KeyTable(shared.names);
+      const reference = newWitness(fresh);
+      expect(scanEvent(b, 0, b.length, shared, learned)).toEqual(scanEvent(b, 0, b.length, fresh, reference));
+      expect([witnessText(learned), learned.unknown, learned.duplicateKey]).toEqual([witnessText(reference), reference.unknown, reference.duplicateKey]);
+    }
+  });
+
+  it('never guesses a declared name that JSON has to escape', () => {
+    const quoted = new KeyTable(['a","b', 'z']);
+    const scan = (text: string): boolean => scanEvent(Buffer.from(text), 0, text.length, quoted, newWitness(quoted)).ok;
+    expect(scan('{"a\\",\\"b":1,"z":2}')).toBe(true);
+    // The raw bytes spell the name, but they are the key "a", a comma where ":" belongs, and more.
+    expect(scan('{"a","b":1,"z":2}')).toBe(false);
+    expect(scan('{"z":2,"a","b":1}')).toBe(false);
+  });
+
   it('fails exactly where a truncated record breaks', () => {
     const text = '{"id":"abc","na{"id":"next"}';
     const r = witnessOf(text);

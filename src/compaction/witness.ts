@@ -25,30 +25,61 @@ const K_ARRAY = 0x61; // 'a'
 const NUMBER_BYTE = new Uint8Array(256);
 for (const ch of '0123456789+-.eE') NUMBER_BYTE[ch.charCodeAt(0)] = 1;
 
+/** Bytes that stop the scan of a string's content: the closing quote, an escape, a raw line break. */
+const STRING_STOP = new Uint8Array(256);
+STRING_STOP[QUOTE] = 1;
+STRING_STOP[BACKSLASH] = 1;
+STRING_STOP[LF] = 1;
+
 /** Declared property names, looked up by their UTF-8 bytes without making strings. */
 export class KeyTable {
-  private readonly byLength = new Map<number, Array<{ bytes: Uint8Array; index: number }>>();
+  /** Candidates by byte length (an array: a Map lookup per property cost more than the compare). */
+  private readonly byLength: Array<Array<{ bytes: Uint8Array; index: number }> | undefined> = [];
   private readonly byName = new Map<string, number>();
+  /** Each name's UTF-8 bytes. */
+  readonly bytes: readonly Uint8Array[];
+  /**
+   * The declared property seen last after declared property `i - 1` (slot 0: the first one), or
+   * -1. Producers write their properties in one order, so checking that name first finds most
+   * keys with one compare instead of scanning the key and then looking it up.
+   */
+  readonly follows: Int32Array;
+  /** 1 for the names JSON writes unescaped (no quote, backslash or control byte): only those are guessed. */
+  readonly predictable: Uint8Array;
 
   constructor(readonly names: readonly string[]) {
+    this.bytes = names.map((name) => Buffer.from(name, 'utf8'));
+    this.follows = new Int32Array(names.length + 1).fill(-1);
+    this.predictable = Uint8Array.from(this.bytes, (bytes) => (bytes.every((c) => c >= 0x20 && c !== QUOTE && c !== BACKSLASH) ? 1 : 0));
     names.forEach((name, index) => {
-      const bytes = Buffer.from(name, 'utf8');
-      const list = this.byLength.get(bytes.length) ?? [];
-      list.push({ bytes, index });
-      this.byLength.set(bytes.length, list);
+      const bytes = this.bytes[index]!;
+      (this.byLength[bytes.length] ??= []).push({ bytes, index });
       this.byName.set(name, index);
     });
   }
 
   /** Index of the key written raw (no escapes) in b[start, end), or -1. */
   lookup(b: Uint8Array, start: number, end: number): number {
-    const candidates = this.byLength.get(end - start);
+    const candidates = this.byLength[end - start];
     if (!candidates) return -1;
     outer: for (const c of candidates) {
       for (let k = 0; k < c.bytes.length; k++) if (c.bytes[k] !== b[start + k]) continue outer;
       return c.index;
     }
     return -1;
+  }
+
+  /**
+   * End of the key string at `i` (index after its closing quote) when it is exactly the name
+   * `index` written raw, else -1. Only for names that need no escaping in JSON.
+   */
+  matchAt(b: Uint8Array, i: number, n: number, index: number): number {
+    const bytes = this.bytes[index]!;
+    const length = bytes.length;
+    const close = i + 1 + length;
+    if (close >= n || b[close] !== QUOTE) return -1;
+    for (let k = 0; k < length; k++) if (b[i + 1 + k] !== bytes[k]) return -1;
+    return close + 1;
   }
 
   indexOf(name: string): number {
@@ -77,6 +108,11 @@ export function witnessText(w: EventWitness): string {
 /** Scratch state of one scan (JS runs one scan at a time: reused to spare an allocation per record). */
 const SCAN_STATE = { lf: false, escaped: false };
 
+/** A failed scan (a module function: a closure per scanned record cost an allocation each). */
+function fail(at: number, reason: string): ScanResult {
+  return { ok: false, at, hasLineBreak: SCAN_STATE.lf, reason };
+}
+
 /** Where a scan ended: past the value when ok, at the offending byte otherwise. */
 export interface ScanResult {
   ok: boolean;
@@ -89,7 +125,10 @@ export interface ScanResult {
 /** End of the string whose opening quote is at `i` (index after the closing quote), or -1. */
 export function stringEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; escaped: boolean }): number {
   let j = i + 1;
-  while (j < n) {
+  for (;;) {
+    // One table load per content byte: the framer's hottest loop.
+    while (j < n && STRING_STOP[b[j]!] === 0) j++;
+    if (j >= n) return -1;
     const d = b[j]!;
     if (d === QUOTE) return j + 1;
     if (d === BACKSLASH) {
@@ -97,10 +136,9 @@ export function stringEnd(b: Uint8Array, i: number, n: number, state: { lf: bool
       j += 2;
       continue;
     }
-    if (d === LF) state.lf = true;
+    state.lf = true;
     j++;
   }
-  return -1;
 }
 
 function literalAt(b: Uint8Array, i: number, n: number, text: string): boolean {
@@ -145,33 +183,39 @@ function nestedEnd(b: Uint8Array, i: number, n: number, state: { lf: boolean; es
  * structure strictly (keys, colons, commas) so a truncated record is caught right where it breaks.
  */
 export function scanEvent(b: Uint8Array, start: number, n: number, keys: KeyTable, w: EventWitness): ScanResult {
-  w.kinds.fill(KIND_ABSENT);
+  const kinds = w.kinds;
+  // A byte loop: Buffer#fill is a native call, which costs more for ~20 bytes.
+  for (let k = 0; k < kinds.length; k++) kinds[k] = KIND_ABSENT;
   w.unknown = null;
   w.duplicateKey = false;
   const state = SCAN_STATE;
   state.lf = false;
   state.escaped = false;
-  const fail = (at: number, reason: string): ScanResult => ({ ok: false, at, hasLineBreak: state.lf, reason });
   let i = skipWs(b, start + 1, n);
   if (i < n && b[i] === CLOSE_BRACE) return { ok: true, at: i + 1, hasLineBreak: state.lf };
+  // The declared property before this one (-1: none yet), to guess the next key (KeyTable.follows).
+  let previous = -1;
   for (;;) {
     if (i >= n) return fail(n, 'record not closed at end of object');
     if (b[i] !== QUOTE) return fail(i, 'expected a property name');
     state.escaped = false;
     const keyStart = i;
-    const keyEnd = stringEnd(b, i, n, state);
-    if (keyEnd < 0) return fail(n, 'unterminated property name');
-    let index: number;
+    let index = keys.follows[previous + 1]!;
+    let keyEnd = index >= 0 ? keys.matchAt(b, i, n, index) : -1;
     let name: string | undefined;
-    if (state.escaped) {
-      try {
-        name = JSON.parse(Buffer.from(b.buffer, b.byteOffset + i, keyEnd - i).toString('utf8')) as string;
-      } catch {
-        return fail(i, 'invalid property name');
+    if (keyEnd < 0) {
+      keyEnd = stringEnd(b, i, n, state);
+      if (keyEnd < 0) return fail(n, 'unterminated property name');
+      if (state.escaped) {
+        try {
+          name = JSON.parse(Buffer.from(b.buffer, b.byteOffset + i, keyEnd - i).toString('utf8')) as string;
+        } catch {
+          return fail(i, 'invalid property name');
+        }
+        index = keys.indexOf(name);
+      } else {
+        index = keys.lookup(b, i + 1, keyEnd - 1);
       }
-      index = keys.indexOf(name);
-    } else {
-      index = keys.lookup(b, i + 1, keyEnd - 1);
     }
     i = skipWs(b, keyEnd, n);
     if (i >= n || b[i] !== COLON) return fail(i, 'expected ":" after a property name');
@@ -208,8 +252,10 @@ export function scanEvent(b: Uint8Array, start: number, n: number, keys: KeyTabl
       return fail(i, `unexpected byte 0x${c.toString(16)} where a value should start`);
     }
     if (index >= 0) {
-      if (w.kinds[index] !== KIND_ABSENT) w.duplicateKey = true;
-      w.kinds[index] = kind;
+      if (kinds[index] !== KIND_ABSENT) w.duplicateKey = true;
+      kinds[index] = kind;
+      if (keys.predictable[index] === 1) keys.follows[previous + 1] = index;
+      previous = index;
     } else {
       (w.unknown ??= []).push(name ?? Buffer.from(b.buffer, b.byteOffset + keyStart + 1, keyEnd - keyStart - 2).toString('utf8'));
     }
