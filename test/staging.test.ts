@@ -11,6 +11,7 @@ import { loadTable } from '../src/schema/load.js';
 import { openStore } from '../src/storage/open.js';
 import type { ObjectInfo, ObjectStore } from '../src/storage/types.js';
 import { defaultStagingWorkers, stagedPosition, stageUnit, type StagedUnit } from '../src/compaction/staging.js';
+import { stagedRecordLine } from '../src/compaction/stage-lines.js';
 import { KeyTable } from '../src/compaction/witness.js';
 import { buildCorpus } from './support/compaction-scenarios.js';
 import type { FirehoseCorpus } from './support/firehose-corpus.js';
@@ -81,10 +82,14 @@ describe('staging', () => {
         expect(JSON.parse(record.toString())).toEqual(JSON.parse(staged.originals.get(`${s}:${o}`)!.toString()));
       } else {
         expect(record).toEqual(bodies[s]!.subarray(o, o + n));
+        // The staging fast paths write what the generic witness fields would.
+        expect(line).toBe(stagedRecordLine({ s, o, p }, record, new KeyTable(keys.names)));
       }
       checked++;
     }
     expect(checked).toBeGreaterThan(4 * 20);
+    expect(lines.some((line) => line.includes(',"wa":["'))).toBe(true);
+    expect(lines.some((line) => line.includes(',"u":['))).toBe(true);
   });
 
   it('stages on the main thread up to 2 cores, else on one worker per two cores (at most 4); none for one object', () => {

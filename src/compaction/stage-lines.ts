@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { frameRecords, isGzip, type Span } from './framing.js';
-import { KeyTable, witnessText } from './witness.js';
+import { KeyTable, witnessText, type EventWitness } from './witness.js';
 import { BufferPool } from './buffer-pool.js';
 
 /**
@@ -73,6 +73,16 @@ const S_QUOTE = ascii('"');
 const S_R = ascii(',"r":');
 const S_A = ascii(',"a":');
 const S_END = ascii('}\n');
+const S_WA = ascii(',"wa":[');
+const S_NEXT_WITNESS = ascii('","');
+const S_LAST_WITNESS = ascii('"]');
+const S_EMPTY_LIST = ascii(']');
+
+/** Bytes of `,"wa":["<kinds>",...]` for a batch without undeclared properties (see witnessFields). */
+function batchWitnessLength(witnesses: readonly EventWitness[]): number {
+  if (!witnesses.length) return S_WA.length + S_EMPTY_LIST.length;
+  return S_WA.length + witnesses.reduce((sum, w) => sum + w.kinds.length + 3, 0) - 3 + 1 + S_LAST_WITNESS.length;
+}
 
 /** Room for a staged line's wrapper besides the record (numbers, witnesses); unknown names are bounded by twice the record. */
 const MAX_WRAPPER_BYTES = 64 * 1024;
@@ -168,10 +178,11 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable, pool?: Bu
   let lines = 0;
   const stage = (o: number, span: Span, record: Buffer, start: number, end: number): void => {
     const n = end - start;
-    // The common case (an event with only declared properties) writes its witness bytes directly.
+    // The common cases (an event, or a batch of events, with only declared properties) write their witness bytes directly.
     const plain = span.kind === 'object' && !span.exotic && span.witness !== undefined && span.witness.unknown === null;
-    const fields = plain ? undefined : witnessFields(span);
-    const witnessLength = plain ? S_W.length + span.witness!.kinds.length + 1 : fields!.length;
+    const plainBatch = span.kind === 'array' && !span.exotic && span.witnesses !== undefined && span.witnesses.every((w) => w.unknown === null);
+    const fields = plain || plainBatch ? undefined : witnessFields(span);
+    const witnessLength = plain ? S_W.length + span.witness!.kinds.length + 1 : plainBatch ? batchWitnessLength(span.witnesses!) : fields!.length;
     writer.reserve(MAX_WRAPPER_BYTES + 2 * n + witnessLength);
     writer.writeShort(S_OPEN);
     writer.writeUint(s);
@@ -190,6 +201,13 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable, pool?: Bu
       writer.writeShort(S_W);
       writer.writeShort(span.witness!.kinds);
       writer.writeShort(S_QUOTE);
+    } else if (plainBatch) {
+      writer.writeShort(S_WA);
+      span.witnesses!.forEach((w, k) => {
+        writer.writeShort(k === 0 ? S_QUOTE : S_NEXT_WITNESS);
+        writer.writeShort(w.kinds);
+      });
+      writer.writeShort(span.witnesses!.length ? S_LAST_WITNESS : S_EMPTY_LIST);
     } else {
       writer.writeLatin1(fields!);
     }
