@@ -1,5 +1,5 @@
 /**
- * npm run bench:compact [-- --events 1000000 --no-4x]
+ * npm run bench:compact [-- --events 1000000 --runs 3 --no-4x]
  *
  * Generates one realistic Firehose arrival hour (~700 B events; NDJSON, concatenated and GZIP
  * objects; batched arrays; a few percent invalid and duplicate records) and compacts it, side by
@@ -9,7 +9,8 @@
  *   - parquetjs-lite (JSON.parse + appendRow; the naive writer, run on a slice and rated per MB).
  * Each contender runs in its own process so its peak RSS is its own. Then clicklake again on 4x
  * the input, to show memory does not grow with the hour's size. Ratios, not seconds, are the
- * result: the machine is shared and noisy.
+ * result: the machine is shared and noisy, so the 1x contenders run `--runs` rounds, interleaved,
+ * and the table shows each one's median time and its highest peak RSS.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ const flag = (name: string, fallback: string): string => {
 };
 const EVENTS = Number(flag('events', '1000000'));
 const WITH_4X = !argv.includes('--no-4x');
+const RUNS = Number(flag('runs', '3'));
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a whole number of at least 1, not ${flag('runs', '3')}`);
 const LITE_SLICE_BYTES = 64 << 20;
 const HOUR = '2024-05-01T10';
 
@@ -81,6 +84,12 @@ async function makeHour(dir: string, events: number, seed: number): Promise<{ la
   return { lake, ndjson, jsonBytes, objects: raw.objects, storedBytes: raw.bytes };
 }
 
+/** A contender over its rounds: the median round (its steps and counts), with the highest peak RSS of any round. */
+function typical(rounds: ChildResult[]): ChildResult {
+  const median = [...rounds].sort((a, b) => a.ms - b.ms)[Math.floor((rounds.length - 1) / 2)]!;
+  return { ...median, maxRssMB: Math.max(...rounds.map((r) => r.maxRssMB)) };
+}
+
 const mb = (b: number): number => b / 1e6;
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
@@ -90,12 +99,20 @@ async function main(): Promise<void> {
     process.stderr.write(`generating ${EVENTS.toLocaleString('en-US')} events ...\n`);
     const hour = await makeHour(path.join(dir, '1x'), EVENTS, 1);
     process.stderr.write(`  ${hour.objects} objects, ${fmt(mb(hour.storedBytes))} MB stored, ${fmt(mb(hour.jsonBytes))} MB of JSON\n`);
-    process.stderr.write('running clicklake ...\n');
-    const ours = child('clicklake', hour.lake, HOUR);
-    process.stderr.write('running DuckDB COPY anchor ...\n');
-    const anchor = child('anchor', hour.ndjson, path.join(dir, 'anchor.parquet'));
-    process.stderr.write('running parquetjs-lite on a slice ...\n');
-    const lite = child('parquetjs-lite', hour.ndjson, path.join(dir, 'lite.parquet'), String(LITE_SLICE_BYTES));
+    const runs: Record<'ours' | 'anchor' | 'lite', ChildResult[]> = { ours: [], anchor: [], lite: [] };
+    for (let round = 1; round <= RUNS; round++) {
+      process.stderr.write(`round ${round} of ${RUNS}: clicklake ...`);
+      // Every round compacts the hour from scratch, as the first one did.
+      for (const made of ['_manifests', 'curated', 'errors']) rmSync(path.join(dir, '1x', 'lake', made), { recursive: true, force: true });
+      runs.ours.push(child('clicklake', hour.lake, HOUR));
+      process.stderr.write(' DuckDB COPY anchor ...');
+      runs.anchor.push(child('anchor', hour.ndjson, path.join(dir, 'anchor.parquet')));
+      process.stderr.write(' parquetjs-lite on a slice ...\n');
+      runs.lite.push(child('parquetjs-lite', hour.ndjson, path.join(dir, 'lite.parquet'), String(LITE_SLICE_BYTES)));
+    }
+    const ours = typical(runs.ours);
+    const anchor = typical(runs.anchor);
+    const lite = typical(runs.lite);
     process.stderr.write(`1x: clicklake ${fmt(ours.ms / 1000, 2)} s (${fmt(ours.maxRssMB, 0)} MB peak), anchor ${fmt(anchor.ms / 1000, 2)} s\n`);
     let ours4: ChildResult | undefined;
     let failed4: string | undefined;
@@ -128,6 +145,8 @@ async function main(): Promise<void> {
     console.log(widths.map((w) => '-'.repeat(w)).join('-+-'));
     for (const r of rows) console.log(line(r));
     console.log(`\nclicklake vs parquetjs-lite: ${fmt(rate(hour.jsonBytes, ours.ms) / rate(liteBytes, lite.ms), 1)}x`);
+    const seconds = (rs: ChildResult[]): string => rs.map((r) => fmt(r.ms / 1000, 2)).join(', ');
+    console.log(`1x times per round (s): clicklake ${seconds(runs.ours)}; anchor ${seconds(runs.anchor)}; parquetjs-lite ${seconds(runs.lite)}`);
     if (ours4) console.log(`peak RSS 4x / 1x: ${fmt(ours4.maxRssMB / ours.maxRssMB, 2)}`);
     if (failed4) console.log(`4x run FAILED: ${failed4}`);
     console.log(`clicklake steps (ms): ${JSON.stringify(Object.fromEntries(Object.entries((ours.extra as { steps: Record<string, number> }).steps).map(([k, v]) => [k, Math.round(v)])))}`);
