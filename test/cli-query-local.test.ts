@@ -53,4 +53,26 @@ describe('clicklake query on the local engine', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--explain-cost estimates from a local lake/);
   });
+
+  it('takes the lake as a plain directory path too, relative to the working directory', async () => {
+    const uri = await runCli(['query', '--lake', lake, '--format', 'csv', 'SELECT count(*) AS n FROM click_events'], dir);
+    const relative = await runCli(['query', '--lake', 'lake', '--format', 'csv', 'SELECT count(*) AS n FROM click_events'], dir);
+    const absolute = await runCli(['query', '--lake', path.join(dir, 'lake'), '--format', 'csv', 'SELECT count(*) AS n FROM click_events'], dir);
+    expect(relative.stderr).toBe('');
+    expect(relative.code).toBe(0);
+    expect(relative.stdout).toBe(`n\r\n${HAND_EVENTS.length}\r\n`);
+    expect(absolute.stdout).toBe(uri.stdout);
+    expect(relative.stdout).toBe(uri.stdout);
+  });
+
+  it('aligns the table by terminal columns: wide (CJK, emoji) and combining characters', async () => {
+    const r = await runCli(['query', '--lake', lake, "SELECT * FROM (VALUES ('焼き鳥', 1), ('pho 🍜', 2), ('cafe\u0301', 3), ('plain', 4)) AS t(dish, n)"], dir);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const bar = lines.findIndex((l) => /^-+-\+-/.test(l));
+    expect(lines[bar - 1]).toMatch(/^dish\s+\| n$/);
+    // Every row puts the separator in the same terminal column as the header: 'plain' is 5 wide, '焼き鳥' 6.
+    expect(lines.slice(bar + 1, bar + 5)).toEqual(['焼き鳥 | 1', 'pho 🍜 | 2', 'cafe\u0301   | 3', 'plain  | 4']);
+    expect(lines[bar]).toBe('-------+--');
+  });
 });

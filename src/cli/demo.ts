@@ -50,11 +50,20 @@ async function prepareLakeDir(dir: string): Promise<void> {
   await writeFile(path.join(dir, DEMO_MARKER), 'written by `clicklake demo`; the next demo run replaces this directory\n');
 }
 
+/** The demo's lake directory: a `file://` URI or a plain path, relative to the working directory. */
+function demoLakeDir(lake: string, cwd: string): string {
+  if (lake.startsWith('file://')) return fileURLToPath(new URL(lake.replace(/^file:\/\/(?!\/)/, `${pathToFileURL(cwd).href}/`)));
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(lake)) {
+    throw new ClicklakeError('bad_flag', `--lake ${lake}: the demo runs on a local directory only; pass --lake ./lake (or file://./lake). To compact a lake on S3 use \`clicklake compact --lake s3://...\``, { lake });
+  }
+  return path.resolve(cwd, lake);
+}
+
 export function registerDemoCommand(program: Command, io: CliIO): void {
   program
     .command('demo')
     .description('the whole pipeline on the embedded default: synthetic Firehose data -> compaction -> views -> scan cost, in a local lake (no AWS)')
-    .option('--lake <uri>', 'local lake directory (replaced on each demo run)', 'file://./lake')
+    .option('--lake <uri>', 'local lake directory, a path or file:// URI (replaced on each demo run)', 'file://./lake')
     .option('--seed <n>', 'random seed: the same seed gives the same data', '42')
     .option('--events <n>', 'number of click events to generate', '150000')
     .option('--days <n>', 'days of traffic', '2')
@@ -66,8 +75,7 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
       const events = intFlag('events', flags.events, 1);
       const days = intFlag('days', flags.days, 1);
       const shown = intFlag('rows', flags.rows, 0);
-      if (!flags.lake.startsWith('file://')) throw new ClicklakeError('bad_flag', '--lake must be a file:// directory: the demo runs locally', { lake: flags.lake });
-      const lakeDir = fileURLToPath(new URL(flags.lake.replace(/^file:\/\/(?!\/)/, `${pathToFileURL(io.cwd).href}/`)));
+      const lakeDir = demoLakeDir(flags.lake, io.cwd);
       const lake = pathToFileURL(lakeDir).href;
       const say = (text: string): void => void io.stdout.write(`${text}\n`);
       const progress = (text: string): void => {

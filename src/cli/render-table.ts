@@ -1,6 +1,7 @@
 /**
  * Query results as text: an aligned table for people, CSV (RFC 4180) or JSON for tools.
  */
+import stringWidth from 'string-width';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
 
@@ -37,8 +38,9 @@ export function cellText(value: unknown): string | null {
 export function renderTable(result: TabularResult): string {
   const header = result.columns.map((c) => c.name);
   const body = result.rows.map((row) => row.map((v) => cellText(v) ?? 'NULL').map((s) => s.replace(/\r?\n/g, '\\n')));
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd();
+  // Terminal columns, not UTF-16 units: CJK dish names take two columns a character, emoji two, accents none.
+  const widths = header.map((h, i) => Math.max(stringWidth(h), ...body.map((r) => stringWidth(r[i] ?? ''))));
+  const line = (cells: string[]): string => cells.map((c, i) => c + ' '.repeat(widths[i]! - stringWidth(c))).join(' | ').trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...body.map(line)];
   out.push(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
   return `${out.join('\n')}\n`;

@@ -136,8 +136,12 @@ export function applyEnvOverrides(config: ClicklakeConfig, env: NodeJS.ProcessEn
   return { config: next as ClicklakeConfig, pointers };
 }
 
-/** `file://./lake` relative to `baseDir` -> absolute `file:///...`; other URIs unchanged. */
+/**
+ * `file://./lake` or a plain path (`./lake`, `/data/lake`) relative to `baseDir` -> absolute
+ * `file:///...`; URIs with another scheme unchanged.
+ */
 export function absoluteLakeUri(uri: string, baseDir: string): string {
+  if (uri.trim() !== '' && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(uri)) return pathToFileURL(path.resolve(baseDir, uri)).href;
   if (!uri.startsWith('file://')) return uri;
   const rest = uri.slice('file://'.length);
   if (rest.startsWith('/')) return uri;
