@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -244,4 +244,17 @@ describe('help and usage', () => {
     expect(stdout).toContain('catalog');
     expect(stdout).toContain('schema');
   });
+
+  it.skipIf(!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')))('a reader that stops early (| head) ends the command quietly with exit 0', async () => {
+    // ~2 MB of CSV, far more than a pipe holds: the writes after the reader has gone fail with EPIPE.
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'clicklake.js'), 'query', '--lake', work, '--format', 'csv', 'SELECT * FROM range(300000)'], { cwd: work });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(first).toMatch(/^range\r\n0\r\n/);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  }, 30_000);
 });

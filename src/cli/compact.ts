@@ -53,7 +53,7 @@ export function summaryTable(summary: RunSummary): string {
 export function registerCompactCommand(program: Command, io: CliIO): void {
   addConfigOption(program.command('compact'))
     .description('compact closed Firehose arrival hours into date-partitioned Parquet (validated, deduplicated)')
-    .option('--lake <uri>', `lake root: file://dir or s3://bucket/prefix (default: config "lake", else ${DEFAULT_LAKE})`)
+    .option('--lake <uri>', `lake root: s3://bucket/prefix, file://dir or a directory (default: config "lake", else ${DEFAULT_LAKE})`)
     .option('--table <name>', 'table (schema x-lake.table) to compact', 'click_events')
     .option('--schemas <dir>', 'directory of *.schema.json files')
     .option('--hour <YYYY-MM-DDTHH...>', 'compact exactly these arrival hours (UTC)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])

@@ -25,7 +25,7 @@ export function registerPartitionsCommands(program: Command, io: CliIO): Command
   const partitions = program.command('partitions').description('Glue partitions of the curated tables (only needed with partition projection off)');
   addConfigOption(partitions.command('sync'))
     .description('register every curated dt partition the compaction manifests list and Glue lacks (BatchCreatePartition, 100 per call)')
-    .option('--lake <uri>', 'lake root: s3://bucket/prefix or file://dir (default: from the config)')
+    .option('--lake <uri>', 'lake root: s3://bucket/prefix, file://dir or a directory (default: from the config)')
     .option('--database <db>', 'Glue database (default: clicklake)')
     .option('--schemas <dir>', 'directory of *.schema.json files')
     .option('--table <name>', 'only this curated table (default: every schema)')

@@ -37,7 +37,7 @@ export function localLakeOf(settings: Settings): string {
 export function addLocalOptions(cmd: Command): Command {
   return cmd
     .option('--athena', 'run on Amazon Athena (default: the local DuckDB engine over a file:// lake)')
-    .option('--lake <uri>', 'local lake for the local engine, e.g. file://./lake')
+    .option('--lake <uri>', 'local lake for the local engine: a directory or file:// URI, e.g. ./lake')
     .option('--schemas <dir>', 'directory of *.schema.json files')
     .option('--views <dir>', 'directory of the views *.sql (default: the views clicklake ships)');
 }
