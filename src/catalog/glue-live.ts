@@ -12,6 +12,7 @@ import {
   type Table,
   type TableInput,
 } from '@aws-sdk/client-glue';
+import { awsSetupHint } from '../aws/setup-hint.js';
 import { ClicklakeError } from '../errors.js';
 import type { TableBaseline } from './changes.js';
 import type { LiveCatalog } from './plan.js';
@@ -54,7 +55,7 @@ export function glueError(operation: string, err: unknown, meta: Record<string, 
   const message = (err as Error)?.message ?? String(err);
   return new ClicklakeError(
     'glue_call_failed',
-    `Glue ${operation} failed: ${name}: ${message} (check the AWS region, credentials and IAM permissions)`,
+    `Glue ${operation} failed: ${name}: ${message} (${awsSetupHint(err) ?? 'check the AWS region, credentials and IAM permissions'})`,
     { operation, awsError: name, ...meta },
     { cause: err },
   );

@@ -12,6 +12,7 @@ import {
   type QueryExecution,
   type StartQueryExecutionInput,
 } from '@aws-sdk/client-athena';
+import { awsSetupHint } from '../aws/setup-hint.js';
 import { ClicklakeError } from '../errors.js';
 import type { ViewDefinition } from './views.js';
 
@@ -86,7 +87,7 @@ function awsError(operation: string, err: unknown): ClicklakeError {
   const name = (err as { name?: string })?.name ?? 'Error';
   return new ClicklakeError(
     'athena_call_failed',
-    `Athena ${operation} failed: ${name}: ${(err as Error)?.message ?? String(err)} (check the workgroup, output location, region and IAM permissions)`,
+    `Athena ${operation} failed: ${name}: ${(err as Error)?.message ?? String(err)} (${awsSetupHint(err) ?? 'check the workgroup, output location, region and IAM permissions'})`,
     { operation, awsError: name },
     { cause: err },
   );

@@ -11,6 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { awsSetupHint } from '../aws/setup-hint.js';
 import { ClicklakeError } from '../errors.js';
 import { assertValidKey, assertValidPrefix } from './keys.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './types.js';
@@ -207,11 +208,12 @@ export class S3Store implements ObjectStore {
     const reason = err instanceof Error ? err.message : String(err);
     const target = key === '' ? this.uri : `${this.uri}/${key}`;
     const hint =
-      name === 'NoSuchBucket'
+      awsSetupHint(err) ??
+      (name === 'NoSuchBucket'
         ? `bucket "${this.bucket}" does not exist; check the lake URI`
         : name === 'AccessDenied' || status === 403
           ? 'check the AWS credentials, the bucket policy and, for SSE-KMS, the key policy'
-          : 'check the endpoint, credentials and network, then retry';
+          : 'check the endpoint, credentials and network, then retry');
     return new ClicklakeError(
       'storage_error',
       `S3 ${operation} of ${target} failed: ${name ?? 'Error'}: ${reason}; ${hint}.`,
