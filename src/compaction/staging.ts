@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';
 import { BufferPool } from './buffer-pool.js';
+import { releaseUnusedMemory } from './release-memory.js';
 import { POOLED_BLOCKS, stageObject, type StagedBlock } from './stage-lines.js';
 import type { StageMessage, StageReply } from './stage-worker.js';
 import type { KeyTable } from './witness.js';
@@ -195,5 +196,6 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
     out.end();
     await once(out, 'close');
   }
+  await releaseUnusedMemory();
   return { file, lines, workers: entry ? options.workers : 0, blockStarts, bytesIn, bytesDecompressed, rejected, originals };
 }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { releaseUnusedMemory } from '../src/compaction/release-memory.js';
+
+describe('releaseUnusedMemory', () => {
+  it('frees a large buffer nothing references any more, without waiting for V8 to decide', async () => {
+    const size = 96 << 20;
+    let buffer: Buffer | undefined = Buffer.allocUnsafeSlow(size).fill(1);
+    // Promote it to the old generation, where only a full collection frees it.
+    await releaseUnusedMemory();
+    const held = process.memoryUsage().arrayBuffers;
+    expect(held).toBeGreaterThanOrEqual(size);
+    expect(buffer.length).toBe(size);
+    buffer = undefined;
+    await releaseUnusedMemory();
+    // V8 frees array buffer memory on a background thread right after the collection.
+    let after = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 50 && held - after < size; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = process.memoryUsage().arrayBuffers;
+    }
+    expect(held - after).toBeGreaterThanOrEqual(size);
+    expect(buffer).toBeUndefined();
+  });
+});
