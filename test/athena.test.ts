@@ -122,6 +122,26 @@ describe('views on Athena', () => {
     expect(out.stderr).toContain(`view ${failing.name} failed on Athena: ${reason}`);
     expect(out.stderr).toContain(`not run: ${views.slice(2).map((v) => v.name).join(', ')}`);
     expect(operations('StartQueryExecution')).toHaveLength(2);
+    expect(out.stderr).toContain(`fix ${failing.file} and run`);
+  });
+
+  it('does not blame the view file when the call itself is refused (permissions, credentials)', async () => {
+    const views = await loadViews();
+    athena.failNext('StartQueryExecution', 'AccessDeniedException', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: athena:StartQueryExecution');
+    const out = await runCli(['views', 'apply', '--athena', '--database', 'clicklake'], work);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`view ${views[0]!.name} failed on Athena: Athena StartQueryExecution failed: AccessDeniedException: User: arn:aws:iam::123456789012:user/ci is not authorized`);
+    expect(out.stderr).toContain('run `clicklake views apply --athena` again once that is fixed');
+    expect(out.stderr).not.toContain(`fix ${views[0]!.file}`);
+  });
+
+  it('blames the view file when Athena rejects its SQL at submission', async () => {
+    const views = await loadViews();
+    athena.onQuery(() => ({ state: 'SUCCEEDED' }));
+    athena.failNext('StartQueryExecution', 'InvalidRequestException', "line 1:1: mismatched input 'CREAT'");
+    const out = await runCli(['views', 'apply', '--athena', '--database', 'clicklake'], work);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(`fix ${views[0]!.file} and run`);
   });
 });
 

@@ -222,9 +222,13 @@ export async function applyViewsOnAthena(
       const reason = typeof cause.meta['reason'] === 'string' ? (cause.meta['reason'] as string) : cause.message;
       results[i] = { ...results[i]!, status: 'failed', error: reason };
       const skipped = views.slice(i + 1).map((v) => v.name);
+      // Athena refused or failed the statement: the view's SQL is at fault. Otherwise the call did
+      // not get through (credentials, permissions, network) and the file is not to blame.
+      const sqlAtFault = cause.code !== 'athena_call_failed' || cause.meta['awsError'] === 'InvalidRequestException';
+      const todo = sqlAtFault ? `fix ${view.file} and run \`clicklake views apply --athena\` again` : 'run `clicklake views apply --athena` again once that is fixed';
       const error = new ClicklakeError(
         'view_failed',
-        `view ${view.name} failed on Athena: ${reason}; fix ${view.file} and run \`clicklake views apply --athena\` again${skipped.length ? ` (not run: ${skipped.join(', ')})` : ''}`,
+        `view ${view.name} failed on Athena: ${reason}; ${todo}${skipped.length ? ` (not run: ${skipped.join(', ')})` : ''}`,
         { view: view.name, file: view.file, reason, notExecuted: skipped, applied: views.slice(0, i).map((v) => v.name) },
         { cause },
       );
