@@ -1,3 +1,5 @@
+const NETWORK_CODES = /\b(ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN)\b/;
+
 /**
  * What to do about an AWS SDK error that comes from the caller's setup (no region, no or expired
  * credentials, an endpoint that cannot be reached) rather than from the request itself. The SDK's
@@ -20,8 +22,8 @@ export function awsSetupHint(err: unknown): string | undefined {
   if (/^(InvalidAccessKeyId|UnrecognizedClientException|InvalidClientTokenId|SignatureDoesNotMatch)$/.test(name)) {
     return 'AWS did not accept these credentials: check AWS_PROFILE / AWS_ACCESS_KEY_ID and that they belong to this account and endpoint';
   }
-  const network = code || /\b(ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN)\b/.exec(message)?.[1] || '';
-  if (/^(ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN)$/.test(network)) {
+  const network = NETWORK_CODES.test(code) ? code : NETWORK_CODES.exec(message)?.[0];
+  if (network) {
     return `the endpoint could not be reached (${network}): check the network, AWS_REGION and, for S3-compatible servers, AWS_ENDPOINT_URL`;
   }
   return undefined;

@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compactionContext, manifestSettings } from '../compaction/context.js';
 import { runUnits } from '../compaction/run.js';
 import { planUnits } from '../compaction/scheduler.js';
+import { absoluteLakeUri } from '../config/load.js';
 import { resolveSettings } from '../config/settings.js';
 import { writeSyntheticLake } from '../demo/generate.js';
 import { ClicklakeError } from '../errors.js';
@@ -52,11 +53,11 @@ async function prepareLakeDir(dir: string): Promise<void> {
 
 /** The demo's lake directory: a `file://` URI or a plain path, relative to the working directory. */
 function demoLakeDir(lake: string, cwd: string): string {
-  if (lake.startsWith('file://')) return fileURLToPath(new URL(lake.replace(/^file:\/\/(?!\/)/, `${pathToFileURL(cwd).href}/`)));
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(lake)) {
+  const uri = absoluteLakeUri(lake, cwd);
+  if (!uri.startsWith('file://')) {
     throw new ClicklakeError('bad_flag', `--lake ${lake}: the demo runs on a local directory only; pass --lake ./lake (or file://./lake). To compact a lake on S3 use \`clicklake compact --lake s3://...\``, { lake });
   }
-  return path.resolve(cwd, lake);
+  return fileURLToPath(uri);
 }
 
 export function registerDemoCommand(program: Command, io: CliIO): void {

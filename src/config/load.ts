@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import AjvModule from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { ClicklakeError } from '../errors.js';
+import { hasUriScheme } from '../storage/uri.js';
 import { CONFIG_JSON_SCHEMA, PATTERN_HINTS, type ClicklakeConfig } from './schema.js';
 
 // ajv is CommonJS; under NodeNext its default export sits on `.default`.
@@ -141,7 +142,7 @@ export function applyEnvOverrides(config: ClicklakeConfig, env: NodeJS.ProcessEn
  * `file:///...`; URIs with another scheme unchanged.
  */
 export function absoluteLakeUri(uri: string, baseDir: string): string {
-  if (uri.trim() !== '' && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(uri)) return pathToFileURL(path.resolve(baseDir, uri)).href;
+  if (uri.trim() !== '' && !hasUriScheme(uri)) return pathToFileURL(path.resolve(baseDir, uri)).href;
   if (!uri.startsWith('file://')) return uri;
   const rest = uri.slice('file://'.length);
   if (rest.startsWith('/')) return uri;

@@ -6,6 +6,7 @@ import { LocalStore } from './local-store.js';
 import { createS3Client } from './s3-client.js';
 import { S3Store } from './s3-store.js';
 import type { ObjectStore } from './types.js';
+import { hasUriScheme } from './uri.js';
 
 const ACCEPTED_FORMS = 's3://bucket[/prefix] or file://path (file://./lake, file:///abs/dir; a plain directory path also works)';
 
@@ -30,7 +31,7 @@ export function openStore(uri: string, options: { s3Client?: S3Client } = {}): O
     return new S3Store(options.s3Client ?? createS3Client(), bucket, prefix);
   }
   if (uri.startsWith('file://')) return new LocalStore(localPathOf(uri));
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(uri) && !/^[a-zA-Z]:[\\/]/.test(uri)) {
+  if (hasUriScheme(uri)) {
     throw badUri(uri, `the scheme "${uri.slice(0, uri.indexOf(':'))}" is not supported`);
   }
   return new LocalStore(path.resolve(process.cwd(), uri));
