@@ -4,15 +4,16 @@
  * { ms, maxRssMB (decimal MB: getrusage KiB x 1024 / 1e6), outBytes, rows, extra }.
  */
 import { statSync, readFileSync, createReadStream } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { compactUnit } from '../dist/compaction/unit.js';
-import { compactionContext } from '../dist/compaction/context.js';
+import { compactionContext, DEFAULT_MEMORY_LIMIT } from '../dist/compaction/context.js';
 import { resolveSettings } from '../dist/config/settings.js';
 import { loadTable } from '../dist/schema/load.js';
 import { openStore } from '../dist/storage/open.js';
 import { duckdbType } from '../dist/schema/render-types.js';
-import { quotedString } from '../dist/query/sql.js';
+import { quotedIdentifier, quotedString } from '../dist/query/sql.js';
 
 const [kind, ...args] = process.argv.slice(2);
 
@@ -32,14 +33,21 @@ async function clicklake(lake: string, hour: string): Promise<void> {
   report(started, { outBytes: manifest.counts.bytesOut, rows: manifest.counts.written, extra: { counts: manifest.counts, steps } });
 }
 
-async function anchor(ndjson: string, out: string): Promise<void> {
+/**
+ * DuckDB alone, no validation. `sorted` adds what the compaction contract asks of every unit and
+ * DuckDB's plain COPY skips: rows in the schema's sort order, within clicklake's memory limit
+ * (spilling to `out`'s directory). It is the floor for any engine that parses with DuckDB here.
+ */
+async function anchor(ndjson: string, out: string, sorted: boolean): Promise<void> {
   const spec = await loadTable('click_events');
   const columns = `{${spec.columns.map((c) => `${quotedString(c.jsonName)}: ${quotedString(c.type.kind === 'timestamp' ? 'TIMESTAMPTZ' : duckdbType(c.type))}`).join(', ')}}`;
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+  const limits: Record<string, string> = sorted ? { memory_limit: DEFAULT_MEMORY_LIMIT, temp_directory: path.join(path.dirname(out), 'anchor-spill') } : {};
+  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', ...limits });
   const conn = await instance.connect();
   await conn.run("SET TimeZone = 'UTC'");
+  const order = sorted ? ` ORDER BY ${[...spec.sortColumns, spec.eventIdColumn].map(quotedIdentifier).join(', ')}` : '';
   const started = performance.now();
-  await conn.run(`COPY (SELECT * FROM read_json(${quotedString(ndjson)}, format = 'newline_delimited', columns = ${columns})) TO ${quotedString(out)} (FORMAT parquet, COMPRESSION ZSTD)`);
+  await conn.run(`COPY (SELECT * FROM read_json(${quotedString(ndjson)}, format = 'newline_delimited', columns = ${columns})${order}) TO ${quotedString(out)} (FORMAT parquet, COMPRESSION ZSTD)`);
   const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quotedString(out)})`)).getRows()[0]?.[0]);
   report(started, { outBytes: statSync(out).size, rows });
   conn.closeSync();
@@ -78,6 +86,7 @@ async function parquetjsLite(ndjson: string, out: string, limitBytes: number): P
 }
 
 if (kind === 'clicklake') await clicklake(args[0]!, args[1]!);
-else if (kind === 'anchor') await anchor(args[0]!, args[1]!);
+else if (kind === 'anchor') await anchor(args[0]!, args[1]!, false);
+else if (kind === 'anchor-sorted') await anchor(args[0]!, args[1]!, true);
 else if (kind === 'parquetjs-lite') await parquetjsLite(args[0]!, args[1]!, Number(args[2]));
 else throw new Error(`unknown contender ${kind}; ${readFileSync.name}`);

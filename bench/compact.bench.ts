@@ -5,7 +5,9 @@
  * objects; batched arrays; a few percent invalid and duplicate records) and compacts it, side by
  * side in one run with:
  *   - DuckDB's own COPY from read_json to Parquet over a clean NDJSON copy of the same events (no
- *     framing, no validation, no dedupe: the speed anchor), and
+ *     framing, no validation, no dedupe: the speed anchor),
+ *   - the same COPY with the rows sorted as every unit's are, under clicklake's memory limit: what
+ *     the contract costs DuckDB alone before any checking (the floor for a DuckDB-based engine), and
  *   - parquetjs-lite (JSON.parse + appendRow; the naive writer, run on a slice and rated per MB).
  * Each contender runs in its own process so its peak RSS is its own. Then clicklake again on 4x
  * the input, to show memory does not grow with the hour's size. Ratios, not seconds, are the
@@ -20,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeSyntheticLake } from '../src/demo/generate.js';
 import { openStore } from '../src/storage/open.js';
+import { DEFAULT_MEMORY_LIMIT } from '../src/compaction/context.js';
 import { clickstream } from '../src/synth/clickstream.js';
 
 const argv = process.argv.slice(2);
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
     process.stderr.write(`generating ${EVENTS.toLocaleString('en-US')} events ...\n`);
     const hour = await makeHour(path.join(dir, '1x'), EVENTS, 1);
     process.stderr.write(`  ${hour.objects} objects, ${fmt(mb(hour.storedBytes))} MB stored, ${fmt(mb(hour.jsonBytes))} MB of JSON\n`);
-    const runs: Record<'ours' | 'anchor' | 'lite', ChildResult[]> = { ours: [], anchor: [], lite: [] };
+    const runs: Record<'ours' | 'anchor' | 'sorted' | 'lite', ChildResult[]> = { ours: [], anchor: [], sorted: [], lite: [] };
     for (let round = 1; round <= RUNS; round++) {
       process.stderr.write(`round ${round} of ${RUNS}: clicklake ...`);
       // Every round compacts the hour from scratch, as the first one did.
@@ -107,11 +110,14 @@ async function main(): Promise<void> {
       runs.ours.push(child('clicklake', hour.lake, HOUR));
       process.stderr.write(' DuckDB COPY anchor ...');
       runs.anchor.push(child('anchor', hour.ndjson, path.join(dir, 'anchor.parquet')));
+      process.stderr.write(' sorted anchor ...');
+      runs.sorted.push(child('anchor-sorted', hour.ndjson, path.join(dir, 'sorted.parquet')));
       process.stderr.write(' parquetjs-lite on a slice ...\n');
       runs.lite.push(child('parquetjs-lite', hour.ndjson, path.join(dir, 'lite.parquet'), String(LITE_SLICE_BYTES)));
     }
     const ours = typical(runs.ours);
     const anchor = typical(runs.anchor);
+    const sorted = typical(runs.sorted);
     const lite = typical(runs.lite);
     process.stderr.write(`1x: clicklake ${fmt(ours.ms / 1000, 2)} s (${fmt(ours.maxRssMB, 0)} MB peak), anchor ${fmt(anchor.ms / 1000, 2)} s\n`);
     let ours4: ChildResult | undefined;
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
     const rows: string[][] = [
       ['clicklake compaction (frame, validate, dedupe, sort, Parquet)', fmt(mb(hour.jsonBytes)), fmt(ours.ms / 1000, 2), fmt(rate(hour.jsonBytes, ours.ms)), fmt(EVENTS / (ours.ms / 1000) / 1000, 0), fmt(ours.maxRssMB, 0), fmt(mb(ours.outBytes), 1), fmt(rate(hour.jsonBytes, ours.ms) / anchorRate, 2)],
       ['DuckDB COPY read_json -> Parquet (no validation; anchor)', fmt(mb(hour.jsonBytes)), fmt(anchor.ms / 1000, 2), fmt(anchorRate), fmt(anchor.rows / (anchor.ms / 1000) / 1000, 0), fmt(anchor.maxRssMB, 0), fmt(mb(anchor.outBytes), 1), '1.00'],
+      [`DuckDB COPY as above, sorted like a unit, in clicklake's ${DEFAULT_MEMORY_LIMIT} limit (the floor)`, fmt(mb(hour.jsonBytes)), fmt(sorted.ms / 1000, 2), fmt(rate(hour.jsonBytes, sorted.ms)), fmt(sorted.rows / (sorted.ms / 1000) / 1000, 0), fmt(sorted.maxRssMB, 0), fmt(mb(sorted.outBytes), 1), fmt(rate(hour.jsonBytes, sorted.ms) / anchorRate, 2)],
       [`parquetjs-lite (JSON.parse + appendRow; ${fmt(mb(liteBytes), 0)} MB slice)`, fmt(mb(liteBytes)), fmt(lite.ms / 1000, 2), fmt(rate(liteBytes, lite.ms)), fmt(lite.rows / (lite.ms / 1000) / 1000, 0), fmt(lite.maxRssMB, 0), fmt(mb(lite.outBytes), 1), fmt(rate(liteBytes, lite.ms) / anchorRate, 2)],
     ];
     if (ours4) rows.push(['clicklake compaction, 4x input (memory check)', fmt(mb(hour.jsonBytes) * 4), fmt(ours4.ms / 1000, 2), fmt(rate(hour.jsonBytes * 4, ours4.ms)), fmt((EVENTS * 4) / (ours4.ms / 1000) / 1000, 0), fmt(ours4.maxRssMB, 0), fmt(mb(ours4.outBytes), 1), fmt(rate(hour.jsonBytes * 4, ours4.ms) / anchorRate, 2)]);
@@ -146,7 +153,7 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(line(r));
     console.log(`\nclicklake vs parquetjs-lite: ${fmt(rate(hour.jsonBytes, ours.ms) / rate(liteBytes, lite.ms), 1)}x`);
     const seconds = (rs: ChildResult[]): string => rs.map((r) => fmt(r.ms / 1000, 2)).join(', ');
-    console.log(`1x times per round (s): clicklake ${seconds(runs.ours)}; anchor ${seconds(runs.anchor)}; parquetjs-lite ${seconds(runs.lite)}`);
+    console.log(`1x times per round (s): clicklake ${seconds(runs.ours)}; anchor ${seconds(runs.anchor)}; sorted anchor ${seconds(runs.sorted)}; parquetjs-lite ${seconds(runs.lite)}`);
     if (ours4) console.log(`peak RSS 4x / 1x: ${fmt(ours4.maxRssMB / ours.maxRssMB, 2)}`);
     if (failed4) console.log(`4x run FAILED: ${failed4}`);
     console.log(`clicklake steps (ms): ${JSON.stringify(Object.fromEntries(Object.entries((ours.extra as { steps: Record<string, number> }).steps).map(([k, v]) => [k, Math.round(v)])))}`);
