@@ -13,6 +13,8 @@ import type { ObjectInfo, ObjectStore } from '../src/storage/types.js';
 import { defaultStagingWorkers, stagedPosition, stageUnit, type StagedUnit } from '../src/compaction/staging.js';
 import { stagedRecordLine } from '../src/compaction/stage-lines.js';
 import { KeyTable } from '../src/compaction/witness.js';
+import { MMAP_SIZED } from '../src/compaction/buffer-pool.js';
+import { releaseUnusedMemory } from '../src/compaction/release-memory.js';
 import { buildCorpus } from './support/compaction-scenarios.js';
 import type { FirehoseCorpus } from './support/firehose-corpus.js';
 
@@ -99,5 +101,21 @@ describe('staging', () => {
     expect(defaultStagingWorkers(3, 16)).toBe(3);
     expect(defaultStagingWorkers(1, 8)).toBe(0);
     expect(defaultStagingWorkers(50, 1)).toBe(0);
+  });
+  it('lets go of its pooled read and block buffers before its closing collection', async () => {
+    // Each pooled buffer is at least MMAP_SIZED; staging on the main thread fills up to three read
+    // buffers and its block pool. They must be gone when stageUnit returns, not at V8's next
+    // full collection, which may come only after DuckDB's sort has taken its memory.
+    await releaseUnusedMemory();
+    const before = process.memoryUsage().arrayBuffers;
+    const staged = await stage(0);
+    expect(staged.lines).toBeGreaterThan(0);
+    let held = process.memoryUsage().arrayBuffers - before;
+    // V8 frees array buffer memory on a background thread right after the collection.
+    for (let i = 0; i < 50 && held >= MMAP_SIZED; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      held = process.memoryUsage().arrayBuffers - before;
+    }
+    expect(held).toBeLessThan(MMAP_SIZED);
   });
 });

@@ -147,6 +147,14 @@ export function defaultStagingWorkers(inputs: number, cores: number): number {
  * are read ahead or waiting to be written, whatever the number of objects in the hour.
  */
 export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[], file: string, keys: KeyTable, options: StagingOptions): Promise<StagedUnit> {
+  const staged = await stageObjects(store, inputs, file, keys, options);
+  // Collected once stageObjects has returned: while it is suspended, its frame still holds the
+  // buffer pools and the last block (~200 MB), so a collection inside it freed none of them.
+  await releaseUnusedMemory();
+  return staged;
+}
+
+async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], file: string, keys: KeyTable, options: StagingOptions): Promise<StagedUnit> {
   const entry = options.workers > 0 ? workerSource() : undefined;
   const window = Math.max(2, 2 * options.workers);
   const reads = new BufferPool(window + 1);
@@ -196,6 +204,5 @@ export async function stageUnit(store: ObjectStore, inputs: readonly ObjectInfo[
     out.end();
     await once(out, 'close');
   }
-  await releaseUnusedMemory();
   return { file, lines, workers: entry ? options.workers : 0, blockStarts, bytesIn, bytesDecompressed, rejected, originals };
 }
