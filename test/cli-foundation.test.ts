@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,16 @@ const GOOD = {
   required: ['id', 'ts'],
   properties: { id: { type: 'string' }, ts: { type: 'string', format: 'date-time' } },
 };
+
+describe('clicklake --version', () => {
+  it('prints the package version on stdout and exits 0', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await run(flag);
+      expect(r).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    }
+  });
+});
 
 describe('clicklake schema lint', () => {
   it('passes the shipped schemas by default', async () => {

@@ -9,12 +9,14 @@ import { ExitCode, processIO, type CliIO } from './io.js';
 import { registerSchemaCommands } from './schema.js';
 import { registerCompactCommand } from './compact.js';
 import { registerDemoCommand } from './demo.js';
+import { CLICKLAKE_VERSION } from '../version.js';
 
 const ISSUES_URL = 'https://github.com/clicklake/clicklake/issues';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('clicklake')
     .description('Serverless clickstream lake: schemas -> Glue tables, Firehose JSON -> Parquet, curated Athena views')
+    .version(CLICKLAKE_VERSION, '-V, --version', 'print the clicklake version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
