@@ -163,6 +163,13 @@ describe('runCompactionJob', () => {
     for (const hour of [OLD, H1, H2]) expectCountsMatch(await manifestOf(store, hour), corpus, hour);
   });
 
+  it('refuses a CLICKLAKE_MEMORY_LIMIT that is not a size before compacting anything', async () => {
+    const { uri, store } = await lakeWithCorpus();
+    const run = runCompactionJob({}, plenty, { env: envFor(uri, { CLICKLAKE_MEMORY_LIMIT: 'half' }), now: () => NOW, store, workDir: work });
+    await expect(run).rejects.toMatchObject({ code: 'bad_memory_limit', message: expect.stringContaining('CLICKLAKE_MEMORY_LIMIT "half" is not a size') });
+    expect(await manifestOf(store, H1)).toBeUndefined();
+  });
+
   it('says what to set when CLICKLAKE_LAKE is missing', async () => {
     await expect(runCompactionJob({}, plenty, { env: {}, now: () => NOW, workDir: work })).rejects.toMatchObject({ code: 'lake_required' });
   });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { compactionContext, manifestSettings } from '../compaction/context.js';
+import { compactionContext, DEFAULT_MEMORY_LIMIT, manifestSettings } from '../compaction/context.js';
 import { runUnits, type RunSummary } from '../compaction/run.js';
 import { planUnits } from '../compaction/scheduler.js';
 import { ClicklakeError } from '../errors.js';
@@ -11,6 +11,7 @@ import { addConfigOption, settingsFor, type ConfigFlags } from './config-flags.j
 import { ExitCode, type CliIO } from './io.js';
 import { renderTable } from './render-table.js';
 import { formatBytes } from '../query/scan-cost.js';
+import { checkedMemoryLimit } from '../compaction/memory.js';
 
 interface CompactFlags extends ConfigFlags {
   table: string;
@@ -65,7 +66,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
     .option('--lookback-hours <n>', 'how far back to look for new or late data (default: config, 48)')
     .option('--max-skew-hours <n>', 'reject events whose time is further than this from their arrival hour (default: config, 168)')
     .option('--compression <codec>', 'Parquet codec: ZSTD or SNAPPY (default: config, ZSTD)')
-    .option('--memory-limit <size>', "DuckDB memory per unit before it spills to disk, e.g. '400MB'")
+    .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: ${DEFAULT_MEMORY_LIMIT})`)
     .option('--json', 'print the summary as JSON (no progress display)')
     .addHelpText('after', '\nExamples:\n  clicklake compact --lake file://./lake --all\n  clicklake compact --lake s3://my-lake --hour 2024-05-01T13 --dry-run\n')
     .action(async (flags: CompactFlags) => {
@@ -79,7 +80,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
       const now = parseNow(flags.now);
       const spec = await loadTable(flags.table, settings.schemasDir);
       const store = openStore(lake);
-      const ctx = compactionContext({ store, spec, settings, ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}) });
+      const ctx = compactionContext({ store, spec, settings, ...(flags.memoryLimit !== undefined ? { memoryLimit: checkedMemoryLimit(flags.memoryLimit, '--memory-limit') } : {}) });
       const plan = await planUnits(store, settings.layout, spec.name, {
         now,
         graceMs: grace * 60_000,

@@ -9,7 +9,7 @@ import { settingsHash, type CompactionContext } from './unit.js';
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 /**
  * DuckDB memory per unit. Beyond it DuckDB works from the unit's database file and spill files in
- * its scratch directory, so memory stays flat whatever the hour's size: about 615 MB peak for the
+ * its scratch directory, so memory stays flat whatever the hour's size: about 550 MB peak for the
  * whole process at 1M and 4M events (bench/RESULTS.md). More is faster; 200 MB runs out at 4M.
  */
 export const DEFAULT_MEMORY_LIMIT = '256MB';

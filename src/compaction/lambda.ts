@@ -19,6 +19,7 @@ import { loadTable } from '../schema/load.js';
 import { openStore } from '../storage/open.js';
 import type { ObjectStore } from '../storage/types.js';
 import { compactionContext, manifestSettings } from './context.js';
+import { checkedMemoryLimit } from './memory.js';
 import { runUnits, type RunSummary } from './run.js';
 import { planUnits } from './scheduler.js';
 
@@ -59,7 +60,7 @@ function isBackfill(event: unknown): event is BackfillEvent {
 
 /** DuckDB gets 40% of the function's memory: the rest is Node, S3 buffers and one raw object. */
 function memoryLimitFor(env: NodeJS.ProcessEnv): string {
-  if (env['CLICKLAKE_MEMORY_LIMIT']) return env['CLICKLAKE_MEMORY_LIMIT'];
+  if (env['CLICKLAKE_MEMORY_LIMIT']) return checkedMemoryLimit(env['CLICKLAKE_MEMORY_LIMIT'], 'CLICKLAKE_MEMORY_LIMIT');
   const mb = Number(env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ?? 2048);
   return `${Math.max(256, Math.floor(mb * 0.4))}MB`;
 }

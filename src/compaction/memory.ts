@@ -1,3 +1,5 @@
+import { ClicklakeError } from '../errors.js';
+
 /**
  * DuckDB's memory limit covers its buffer pool, but its Parquet writer holds each thread's row
  * groups outside it. Measured on the benchmark hour under a 256 MB limit: a sorted COPY added
@@ -17,6 +19,28 @@ export function parseByteSize(text: string): number | undefined {
   if (!m) return undefined;
   const unit = UNITS[(m[2] || 'b').toLowerCase()];
   return unit === undefined ? undefined : Number(m[1]) * unit;
+}
+
+/**
+ * A memory limit as given by the user (`source` names where: a flag or a variable), checked
+ * before any unit starts: DuckDB would only refuse it when it opens a unit's database.
+ */
+export function checkedMemoryLimit(text: string, source: string): string {
+  if (parseByteSize(text) === undefined) {
+    throw new ClicklakeError('bad_memory_limit', `${source} "${text}" is not a size: write it like 256MB, 512MiB or 1GB`, { value: text });
+  }
+  return text;
+}
+
+/** DuckDB's out-of-memory error as one the user can act on; any other error unchanged. */
+export function explainOutOfMemory(err: unknown, unit: string, memoryLimit: string): unknown {
+  if (!(err instanceof Error) || !err.message.startsWith('Out of Memory Error')) return err;
+  return new ClicklakeError(
+    'out_of_memory',
+    `unit ${unit}: DuckDB ran out of memory within its ${memoryLimit} limit and nothing was committed: raise --memory-limit (CLICKLAKE_MEMORY_LIMIT in Lambda) and run again`,
+    { memoryLimit, duckdb: err.message.split('\n')[0] },
+    { cause: err },
+  );
 }
 
 /** Threads for the Parquet write under a memory limit. */

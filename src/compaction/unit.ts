@@ -11,7 +11,7 @@ import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
 import { commitUnit } from './commit.js';
 import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './pipeline.js';
-import { writeThreadsFor } from './memory.js';
+import { explainOutOfMemory, writeThreadsFor } from './memory.js';
 import { ReferenceValidator } from './reasons.js';
 import { mergeRejects, RejectWriter } from './rejects.js';
 import { defaultStagingWorkers, stageUnit } from './staging.js';
@@ -151,7 +151,9 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         }
       },
       { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
-    );
+    ).catch((err: unknown) => {
+      throw explainOutOfMemory(err, `${table} ${formatHour(hour)}`, ctx.memoryLimit);
+    });
 
     const counts = {
       recordsIn: result.events + result.jsRecords,

@@ -636,6 +636,24 @@ export function compactionScenarios(provider: LakeProvider): void {
         ]);
       });
 
+      it('names the fix for a memory limit that is not a size, or too small for a unit, and commits nothing', async () => {
+        const { store, uri } = await newLake('cli-memory');
+        await buildCorpus().upload(store);
+        const now = new Date(NOW).toISOString();
+        const notSize = await cli(['compact', '--lake', uri, '--all', '--now', now, '--memory-limit', 'lots']);
+        expect(notSize.code).toBe(1);
+        expect(notSize.err).toBe('error: --memory-limit "lots" is not a size: write it like 256MB, 512MiB or 1GB\n');
+        const tooSmall = await cli(['compact', '--lake', uri, '--all', '--now', now, '--memory-limit', '1MB']);
+        expect(tooSmall.code).toBe(1);
+        expect(tooSmall.err).not.toMatch(/internal error/);
+        expect(tooSmall.err).toMatch(/DuckDB ran out of memory within its 1MB limit and nothing was committed: raise --memory-limit/);
+        expect(await keys(store, '_manifests/')).toEqual([]);
+        expect(await keys(store, 'curated/')).toEqual([]);
+        // The same run with the default limit then compacts both hours.
+        expect((await cli(['compact', '--lake', uri, '--all', '--now', now])).code).toBe(0);
+        expect(await keys(store, '_manifests/')).toHaveLength(2);
+      });
+
       it('refuses --hour for an hour that is still open, with a clear error', async () => {
         const { store, uri } = await newLake('cli-open');
         await buildCorpus().upload(store);
