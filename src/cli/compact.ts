@@ -4,6 +4,7 @@ import { runUnits, type RunSummary } from '../compaction/run.js';
 import { planUnits } from '../compaction/scheduler.js';
 import { ClicklakeError } from '../errors.js';
 import { formatHour, HOUR_MS, parseHour } from '../partitions/hours.js';
+import { rawTablePrefix } from '../partitions/layout.js';
 import { loadTable } from '../schema/load.js';
 import { openStore } from '../storage/open.js';
 import { absoluteLakeUri } from '../config/load.js';
@@ -41,6 +42,18 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new ClicklakeError('bad_flag', `${flag} ${text} must be a number >= 0`, { flag, value: text });
   return n;
+}
+
+/**
+ * Why there was nothing to do. With no unit at all in scope, the likely causes are a wrong --lake
+ * or table, or data older than the lookback window: say where raw objects were looked for.
+ */
+function nothingToCompact(lake: string, rawPrefix: string, upToDate: number, scope: 'all' | 'hours' | number): string {
+  if (upToDate > 0) return `nothing to compact in ${lake} (${upToDate} unit(s) up to date)`;
+  const where = `${lake.replace(/\/+$/, '')}/${rawPrefix}`;
+  if (scope === 'all') return `nothing to compact: no closed hour has raw objects under ${where}`;
+  if (scope === 'hours') return `nothing to compact: the hours asked for have no raw objects under ${where}`;
+  return `nothing to compact: no closed hour of the last ${scope} hours has raw objects under ${where} (--all looks at every hour)`;
 }
 
 export function summaryTable(summary: RunSummary): string {
@@ -95,7 +108,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
           io.stdout.write(`${JSON.stringify({ lake, todo: plan.todo.map((u) => ({ hour: formatHour(u.hour), reason: u.reason, inputs: u.inputs.length, bytes: u.inputs.reduce((s, i) => s + i.size, 0) })), upToDate: plan.upToDate }, null, 2)}\n`);
           return;
         }
-        io.stdout.write(plan.todo.length ? `would compact ${plan.todo.length} unit(s) in ${lake}:\n` : `nothing to compact in ${lake} (${plan.upToDate.length} unit(s) up to date)\n`);
+        io.stdout.write(plan.todo.length ? `would compact ${plan.todo.length} unit(s) in ${lake}:\n` : `${nothingToCompact(lake, rawTablePrefix(settings.layout, spec.name), plan.upToDate.length, flags.all ? 'all' : flags.hour ? 'hours' : lookback)}\n`);
         for (const u of plan.todo) io.stdout.write(`  ${formatHour(u.hour)}  ${u.reason.padEnd(16)} ${u.inputs.length} object(s), ${formatBytes(u.inputs.reduce((s, i) => s + i.size, 0))}\n`);
         return;
       }
@@ -120,7 +133,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
         return;
       }
       if (summary.units.length === 0) {
-        io.stdout.write(`nothing to compact in ${lake} (${plan.upToDate.length} unit(s) up to date)\n`);
+        io.stdout.write(`${nothingToCompact(lake, rawTablePrefix(settings.layout, spec.name), plan.upToDate.length, flags.all ? 'all' : flags.hour ? 'hours' : lookback)}\n`);
         return;
       }
       io.stdout.write(summaryTable(summary));

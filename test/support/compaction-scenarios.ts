@@ -636,6 +636,16 @@ export function compactionScenarios(provider: LakeProvider): void {
         ]);
       });
 
+      it('says where it looked for raw objects when no unit is in scope (a wrong --lake or table, or old data)', async () => {
+        const { uri } = await newLake('cli-empty');
+        const raw = `${uri.replace(/\/+$/, '')}/raw/click_events/`;
+        const now = new Date(NOW).toISOString();
+        const all = await cli(['compact', '--lake', uri, '--all', '--now', now]);
+        expect(all).toMatchObject({ code: 0, out: `nothing to compact: no closed hour has raw objects under ${raw}\n` });
+        const window = await cli(['compact', '--lake', uri, '--dry-run', '--lookback-hours', '6', '--now', now]);
+        expect(window).toMatchObject({ code: 0, out: `nothing to compact: no closed hour of the last 6 hours has raw objects under ${raw} (--all looks at every hour)\n` });
+      });
+
       it('names the fix for a memory limit that is not a size, or too small for a unit, and commits nothing', async () => {
         const { store, uri } = await newLake('cli-memory');
         await buildCorpus().upload(store);
