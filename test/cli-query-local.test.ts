@@ -65,6 +65,17 @@ describe('clicklake query on the local engine', () => {
     expect(relative.stdout).toBe(uri.stdout);
   });
 
+  it('reads ./lake when neither --lake nor a config names the lake, and says so when that directory is missing', async () => {
+    const sql = 'SELECT count(*) AS n FROM click_events';
+    const byDefault = await runCli(['query', '--format', 'csv', sql], dir);
+    expect(byDefault).toMatchObject({ code: 0, stdout: `n\r\n${HAND_EVENTS.length}\r\n`, stderr: '' });
+    const elsewhere = await mkdtemp(path.join(dir, 'no-lake-'));
+    const missing = await runCli(['query', '--format', 'csv', sql], elsewhere);
+    expect(missing.code).toBe(0);
+    expect(missing.stdout).toBe('n\r\n0\r\n');
+    expect(missing.stderr).toBe(`note: ${pathToFileURL(path.join(elsewhere, 'lake')).href} does not exist, so every table is empty: run \`clicklake demo\` or \`clicklake compact\` first, or pass --lake\n`);
+  });
+
   it('aligns the table by terminal columns: wide (CJK, emoji) and combining characters', async () => {
     const r = await runCli(['query', '--lake', lake, "SELECT * FROM (VALUES ('焼き鳥', 1), ('pho 🍜', 2), ('cafe\u0301', 3), ('plain', 4)) AS t(dish, n)"], dir);
     expect(r.code).toBe(0);

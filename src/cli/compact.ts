@@ -8,7 +8,7 @@ import { rawTablePrefix } from '../partitions/layout.js';
 import { loadTable } from '../schema/load.js';
 import { openStore } from '../storage/open.js';
 import { absoluteLakeUri } from '../config/load.js';
-import { addConfigOption, settingsFor, type ConfigFlags } from './config-flags.js';
+import { addConfigOption, DEFAULT_LAKE, settingsFor, type ConfigFlags } from './config-flags.js';
 import { ExitCode, type CliIO } from './io.js';
 import { renderTable } from './render-table.js';
 import { formatBytes } from '../query/scan-cost.js';
@@ -27,8 +27,6 @@ interface CompactFlags extends ConfigFlags {
   lookbackHours?: string;
   maxSkewHours?: string;
 }
-
-export const DEFAULT_LAKE = 'file://./lake';
 
 function parseNow(text: string | undefined): number {
   if (text === undefined) return Date.now();

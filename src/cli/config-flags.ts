@@ -8,6 +8,9 @@ import { absoluteLakeUri, loadConfig } from '../config/load.js';
 import { resolveSettings, type Settings, type SettingsFlags } from '../config/settings.js';
 import type { CliIO } from './io.js';
 
+/** The lake of the commands that work on one (compact, demo, the local engine) when neither a flag nor the config names it. */
+export const DEFAULT_LAKE = 'file://./lake';
+
 /** Raw option values commander hands to an action. */
 export interface ConfigFlags {
   config?: string;

@@ -17,6 +17,7 @@ import { loadViews } from '../query/views.js';
 import { loadTable } from '../schema/load.js';
 import { openStore } from '../storage/open.js';
 import { summaryTable } from './compact.js';
+import { DEFAULT_LAKE } from './config-flags.js';
 import type { CliIO } from './io.js';
 import { renderTable } from './render-table.js';
 import { localTables } from './views.js';
@@ -64,7 +65,7 @@ export function registerDemoCommand(program: Command, io: CliIO): void {
   program
     .command('demo')
     .description('the whole pipeline on the embedded default: synthetic Firehose data -> compaction -> views -> scan cost, in a local lake (no AWS)')
-    .option('--lake <uri>', 'local lake directory, a path or file:// URI (replaced on each demo run)', 'file://./lake')
+    .option('--lake <uri>', 'local lake directory, a path or file:// URI (replaced on each demo run)', DEFAULT_LAKE)
     .option('--seed <n>', 'random seed: the same seed gives the same data', '42')
     .option('--events <n>', 'number of click events to generate', '150000')
     .option('--days <n>', 'days of traffic', '2')

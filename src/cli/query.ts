@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { InvalidArgumentError, type Command } from 'commander';
 import { runAthenaQuery } from '../query/athena.js';
@@ -51,7 +53,11 @@ export function registerQueryCommands(program: Command, io: CliIO): Command {
         }
         return;
       }
-      const engine = await openLocalEngine({ lakeDir: localLakeOf(settings), tables: await localTables(settings) });
+      const lake = localLakeOf(settings, io.cwd);
+      if (!existsSync(fileURLToPath(lake))) {
+        io.stderr.write(`note: ${lake} does not exist, so every table is empty: run \`clicklake demo\` or \`clicklake compact\` first, or pass --lake\n`);
+      }
+      const engine = await openLocalEngine({ lakeDir: lake, tables: await localTables(settings) });
       try {
         await applyViewsLocally(engine, await loadViews(settings.viewsDir));
         const estimate = flags.format === 'table' || flags.explainCost ? await estimateScanCost(engine, sql) : undefined;

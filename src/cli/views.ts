@@ -7,7 +7,8 @@ import { applyViewsLocally, openLocalEngine, type LocalTable } from '../query/lo
 import { loadViews } from '../query/views.js';
 import { loadSchemas } from '../schema/load.js';
 import { duckdbType } from '../schema/render-types.js';
-import { addAthenaOptions, addConfigOption, settingsFor, type ConfigFlags } from './config-flags.js';
+import { absoluteLakeUri } from '../config/load.js';
+import { addAthenaOptions, addConfigOption, DEFAULT_LAKE, settingsFor, type ConfigFlags } from './config-flags.js';
 import type { CliIO } from './io.js';
 
 interface ViewsFlags extends ConfigFlags {
@@ -21,9 +22,10 @@ export async function localTables(settings: Settings): Promise<LocalTable[]> {
   return specs.map((spec) => ({ name: spec.name, columns: spec.columns.map((f) => ({ name: f.name, duckdbType: duckdbType(f.type) })) }));
 }
 
-/** The lake directory of a `file://` lake, or a clear error for the local engine. */
-export function localLakeOf(settings: Settings): string {
-  if (!settings.lake?.startsWith('file://')) {
+/** The `file://` lake the local engine reads (the default lake when none is set), or a clear error. */
+export function localLakeOf(settings: Settings, cwd: string): string {
+  if (settings.lake === undefined) return absoluteLakeUri(DEFAULT_LAKE, cwd);
+  if (!settings.lake.startsWith('file://')) {
     throw new ClicklakeError(
       'local_lake_required',
       `the local engine reads a file:// lake${settings.lake ? ` (configured: ${settings.lake})` : ''}: pass --lake file://./lake, or add --athena to run on Athena`,
@@ -37,7 +39,7 @@ export function localLakeOf(settings: Settings): string {
 export function addLocalOptions(cmd: Command): Command {
   return cmd
     .option('--athena', 'run on Amazon Athena (default: the local DuckDB engine over a file:// lake)')
-    .option('--lake <uri>', 'local lake for the local engine: a directory or file:// URI, e.g. ./lake')
+    .option('--lake <uri>', `local lake for the local engine: a directory or file:// URI (default: config "lake", else ${DEFAULT_LAKE})`)
     .option('--schemas <dir>', 'directory of *.schema.json files')
     .option('--views <dir>', 'directory of the views *.sql (default: the views clicklake ships)');
 }
@@ -79,7 +81,7 @@ export function registerViewsCommands(program: Command, io: CliIO): Command {
           athena.destroy();
         }
       } else {
-        const engine = await openLocalEngine({ lakeDir: localLakeOf(settings), tables: await localTables(settings) });
+        const engine = await openLocalEngine({ lakeDir: localLakeOf(settings, io.cwd), tables: await localTables(settings) });
         try {
           const created = await applyViewsLocally(engine, definitions);
           results = definitions.map((v) => ({ name: v.name, file: v.file, status: created.some((c) => c.name === v.name) ? 'applied' : 'notExecuted' }));
