@@ -185,10 +185,10 @@ describe('clicklake query --athena', () => {
     expect(parsed.cost).toEqual({ scannedBytes: 3 * 2 ** 20, billedBytes: 10 * 2 ** 20, usd: athenaCost(3 * 2 ** 20).usd });
   });
 
-  it('without --athena needs a file:// lake', async () => {
-    const out = await runCli(['query', 'SELECT 1'], work);
+  it('without --athena runs locally, which needs a file:// lake: an s3:// one is refused, naming both fixes', async () => {
+    const out = await runCli(['query', '--lake', 's3://my-lake/prod', 'SELECT 1'], work);
     expect(out.code).toBe(1);
-    expect(out.stderr).toContain('--lake file://');
+    expect(out.stderr).toBe('error: the local engine reads a file:// lake, not s3://my-lake/prod: pass --lake file://./lake, or add --athena to run on Athena\n');
     expect(operations('StartQueryExecution')).toEqual([]);
   });
 });

@@ -28,7 +28,7 @@ export function localLakeOf(settings: Settings, cwd: string): string {
   if (!settings.lake.startsWith('file://')) {
     throw new ClicklakeError(
       'local_lake_required',
-      `the local engine reads a file:// lake${settings.lake ? ` (configured: ${settings.lake})` : ''}: pass --lake file://./lake, or add --athena to run on Athena`,
+      `the local engine reads a file:// lake, not ${settings.lake}: pass --lake file://./lake, or add --athena to run on Athena`,
       { lake: settings.lake },
     );
   }
