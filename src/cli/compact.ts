@@ -101,12 +101,13 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
         ...(flags.force ? { force: true } : {}),
         settings: manifestSettings(ctx),
       });
+      const idle = nothingToCompact(lake, rawTablePrefix(settings.layout, spec.name), plan.upToDate.length, flags.all ? 'all' : flags.hour ? 'hours' : lookback);
       if (flags.dryRun) {
         if (flags.json) {
           io.stdout.write(`${JSON.stringify({ lake, todo: plan.todo.map((u) => ({ hour: formatHour(u.hour), reason: u.reason, inputs: u.inputs.length, bytes: u.inputs.reduce((s, i) => s + i.size, 0) })), upToDate: plan.upToDate }, null, 2)}\n`);
           return;
         }
-        io.stdout.write(plan.todo.length ? `would compact ${plan.todo.length} unit(s) in ${lake}:\n` : `${nothingToCompact(lake, rawTablePrefix(settings.layout, spec.name), plan.upToDate.length, flags.all ? 'all' : flags.hour ? 'hours' : lookback)}\n`);
+        io.stdout.write(plan.todo.length ? `would compact ${plan.todo.length} unit(s) in ${lake}:\n` : `${idle}\n`);
         for (const u of plan.todo) io.stdout.write(`  ${formatHour(u.hour)}  ${u.reason.padEnd(16)} ${u.inputs.length} object(s), ${formatBytes(u.inputs.reduce((s, i) => s + i.size, 0))}\n`);
         return;
       }
@@ -131,7 +132,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
         return;
       }
       if (summary.units.length === 0) {
-        io.stdout.write(`${nothingToCompact(lake, rawTablePrefix(settings.layout, spec.name), plan.upToDate.length, flags.all ? 'all' : flags.hour ? 'hours' : lookback)}\n`);
+        io.stdout.write(`${idle}\n`);
         return;
       }
       io.stdout.write(summaryTable(summary));
