@@ -32,17 +32,6 @@ export function checkedMemoryLimit(text: string, source: string): string {
   return text;
 }
 
-/** DuckDB's out-of-memory error as one the user can act on; any other error unchanged. */
-export function explainOutOfMemory(err: unknown, unit: string, memoryLimit: string): unknown {
-  if (!(err instanceof Error) || !err.message.startsWith('Out of Memory Error')) return err;
-  return new ClicklakeError(
-    'out_of_memory',
-    `unit ${unit}: DuckDB ran out of memory within its ${memoryLimit} limit and nothing was committed: raise --memory-limit (CLICKLAKE_MEMORY_LIMIT in Lambda) and run again`,
-    { memoryLimit, duckdb: err.message.split('\n')[0] },
-    { cause: err },
-  );
-}
-
 /** Threads for the Parquet write under a memory limit. */
 export function writeThreadsFor(memoryLimit: string, threads: number): number {
   const bytes = parseByteSize(memoryLimit);

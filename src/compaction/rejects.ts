@@ -85,6 +85,19 @@ export class RejectWriter {
     this.gzip.end();
     await once(this.out, 'close');
   }
+
+  /**
+   * Closes the file unfinished when the unit failed: its descriptor must not outlive the unit
+   * (a warm Lambda would keep the deleted file's space in /tmp). Nothing to do after close().
+   */
+  async discard(): Promise<void> {
+    if (this.out.closed) return;
+    this.gzip.unpipe(this.out);
+    this.gzip.destroy();
+    const closed = once(this.out, 'close');
+    this.out.destroy();
+    await closed;
+  }
 }
 
 /**

@@ -11,7 +11,8 @@ import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
 import { commitUnit } from './commit.js';
 import { fingerprintInputs, type UnitManifest } from './manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './pipeline.js';
-import { explainOutOfMemory, writeThreadsFor } from './memory.js';
+import { writeThreadsFor } from './memory.js';
+import { explainResourceError } from './resource-errors.js';
 import { ReferenceValidator } from './reasons.js';
 import { mergeRejects, RejectWriter } from './rejects.js';
 import { defaultStagingWorkers, stageUnit } from './staging.js';
@@ -151,9 +152,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         }
       },
       { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
-    ).catch((err: unknown) => {
-      throw explainOutOfMemory(err, `${table} ${formatHour(hour)}`, ctx.memoryLimit);
-    });
+    );
 
     const counts = {
       recordsIn: result.events + result.jsRecords,
@@ -197,8 +196,12 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
     });
     step('commit');
     return { hour: formatHour(hour), manifest };
+  } catch (err) {
+    throw explainResourceError(err, `${table} ${formatHour(hour)}`, { memoryLimit: ctx.memoryLimit, scratchDir: path.dirname(dir) });
   } finally {
     await reader?.close();
+    // Unset when the unit failed before opening it.
+    await (rejectWriter as RejectWriter | undefined)?.discard();
     await rm(dir, { recursive: true, force: true });
   }
 }
