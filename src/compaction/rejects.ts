@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { compareUtf8 } from '../storage/keys.js';
@@ -53,9 +54,21 @@ export class RejectWriter {
   count = 0;
   readonly codes: Record<string, number> = {};
 
+  /** The first write failure (a full disk): the next call throws it. */
+  private failure: Error | undefined;
+
   constructor(readonly file: string) {
     this.out = createWriteStream(file);
     this.gzip.pipe(this.out);
+    // Unlistened, a stream's 'error' would end the process; pipe() does not pass it on. Either
+    // failing ends both, so a write waiting for GZIP to drain rejects instead of waiting forever.
+    const fail = (err: Error): void => {
+      this.failure ??= err;
+      if (!this.gzip.destroyed) this.gzip.destroy(err);
+      if (!this.out.destroyed) this.out.destroy();
+    };
+    this.out.on('error', fail);
+    this.gzip.on('error', fail);
   }
 
   async add(r: RejectedRecord): Promise<void> {
@@ -73,6 +86,7 @@ export class RejectWriter {
   }
 
   private async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (this.pending.length === 0) return;
     const text = this.pending.join('');
     this.pending = [];
@@ -83,7 +97,8 @@ export class RejectWriter {
   async close(): Promise<void> {
     await this.flush();
     this.gzip.end();
-    await once(this.out, 'close');
+    await finished(this.out).catch(() => undefined);
+    if (this.failure) throw this.failure;
   }
 
   /**

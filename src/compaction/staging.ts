@@ -1,5 +1,6 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';
 import { BufferPool } from './buffer-pool.js';
@@ -161,6 +162,9 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
   const stager = entry ? workerStager(options.workers, keys, entry, reads) : inlineStager(keys, reads);
   // Blocks are a few MB each: a high-water mark above that lets the next block be framed while this one is written.
   const out = createWriteStream(file, { highWaterMark: 16 << 20 });
+  // A failed write (a full disk) fails staging; unlistened, the stream's 'error' would end the process.
+  let writeError: Error | undefined;
+  out.on('error', (err) => (writeError ??= err));
   const rejected: RejectedRecord[] = [];
   const originals = new Map<string, Buffer>();
   const blockStarts: number[] = [];
@@ -187,6 +191,8 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
       position += block.block.length;
       lines += block.lines;
       if (block.block.length) {
+        // Checked before writing: a stream a failure has closed never drains again.
+        if (writeError) throw writeError;
         const memory = block.block.buffer as ArrayBuffer;
         const written = out.write(block.block, (err) => {
           if (!err) stager.recycle(s, memory);
@@ -202,7 +208,9 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
   } finally {
     await stager.close();
     out.end();
-    await once(out, 'close');
+    // finished() also settles for a stream an error has already closed, where 'close' never comes again.
+    await finished(out).catch(() => undefined);
   }
+  if (writeError) throw writeError;
   return { file, lines, workers: entry ? options.workers : 0, blockStarts, bytesIn, bytesDecompressed, rejected, originals };
 }
