@@ -12,13 +12,15 @@ describe('releaseUnusedMemory', () => {
     expect(buffer.length).toBe(size);
     buffer = undefined;
     await releaseUnusedMemory();
-    // V8 frees array buffer memory on a background thread right after the collection.
+    // V8 frees array buffer memory on a background thread right after the collection. Other
+    // code in this worker may allocate a few bytes meanwhile: the 96 MiB must go, give or take 1 MiB.
+    const freed = size - (1 << 20);
     let after = process.memoryUsage().arrayBuffers;
-    for (let i = 0; i < 50 && held - after < size; i++) {
+    for (let i = 0; i < 50 && held - after < freed; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       after = process.memoryUsage().arrayBuffers;
     }
-    expect(held - after).toBeGreaterThanOrEqual(size);
+    expect(held - after).toBeGreaterThanOrEqual(freed);
     expect(buffer).toBeUndefined();
   });
 });
