@@ -37,7 +37,7 @@ export async function commitUnit(input: CommitInput): Promise<UnitManifest> {
     try {
       return await fn();
     } catch (err) {
-      throw new ClicklakeError('commit_failed', `compaction of ${table} ${input.manifest.hour} failed while ${what}: ${(err as Error).message}. Nothing is committed; run compaction again to redo the unit`, { table, hour: input.manifest.hour, step: what }, { cause: err });
+      throw new ClicklakeError('commit_failed', `compaction of ${table} ${input.manifest.hour} failed while ${what}: ${(err as Error).message.replace(/\.+$/, '')}. Nothing is committed; run compaction again to redo the unit`, { table, hour: input.manifest.hour, step: what }, { cause: err });
     }
   };
 

@@ -1,4 +1,4 @@
-import { ClicklakeError } from '../errors.js';
+import { ClicklakeError, isClicklakeError } from '../errors.js';
 
 /**
  * A unit's failure for lack of memory or scratch disk as one line that says what to raise; any
@@ -7,7 +7,8 @@ import { ClicklakeError } from '../errors.js';
  * Nothing of the unit has been committed when either happens (the manifest is written last).
  */
 export function explainResourceError(err: unknown, unit: string, limits: { memoryLimit: string; scratchDir: string }): unknown {
-  if (!(err instanceof Error)) return err;
+  // Errors already written for the user (a lake write that failed, say) keep their own words.
+  if (!(err instanceof Error) || isClicklakeError(err)) return err;
   if (err.message.startsWith('Out of Memory Error')) {
     return new ClicklakeError(
       'out_of_memory',

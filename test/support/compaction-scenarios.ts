@@ -202,7 +202,8 @@ export class FailingStore implements ObjectStore {
   }
   private check(key: string): void {
     this.writes++;
-    if (this.failOn(key, this.writes)) throw new Error(`injected failure writing ${key}`);
+    // Ends with a period, as the stores' own messages do.
+    if (this.failOn(key, this.writes)) throw new Error(`injected failure writing ${key}. Check the store.`);
   }
   async put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }> {
     this.check(key);
@@ -486,6 +487,7 @@ export function compactionScenarios(provider: LakeProvider): void {
           (err: unknown) => err,
         );
         expect(isClicklakeError(error) && error.code, `crash on ${label}`).toBe('commit_failed');
+        expect((error as Error).message).toMatch(/: injected failure writing \S+\. Check the store\. Nothing is committed; run compaction again to redo the unit$/);
         // The crashed unit has no manifest, so the next run redoes it.
         const p = await plan(context(store));
         expect(p.todo.length, label).toBeGreaterThan(0);
