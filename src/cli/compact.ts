@@ -7,8 +7,7 @@ import { formatHour, HOUR_MS, parseHour } from '../partitions/hours.js';
 import { rawTablePrefix } from '../partitions/layout.js';
 import { loadTable } from '../schema/load.js';
 import { openStore } from '../storage/open.js';
-import { absoluteLakeUri } from '../config/load.js';
-import { addConfigOption, DEFAULT_LAKE, settingsFor, type ConfigFlags } from './config-flags.js';
+import { addConfigOption, DEFAULT_LAKE, lakeOrDefault, settingsFor, type ConfigFlags } from './config-flags.js';
 import { ExitCode, type CliIO } from './io.js';
 import { renderTable } from './render-table.js';
 import { formatBytes } from '../query/scan-cost.js';
@@ -82,7 +81,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
     .addHelpText('after', '\nExamples:\n  clicklake compact --lake file://./lake --all\n  clicklake compact --lake s3://my-lake --hour 2024-05-01T13 --dry-run\n')
     .action(async (flags: CompactFlags) => {
       const settings = await settingsFor(io, flags);
-      const lake = settings.lake ?? absoluteLakeUri(DEFAULT_LAKE, io.cwd);
+      const lake = lakeOrDefault(settings, io.cwd);
       const grace = positiveNumber('--grace-minutes', flags.graceMinutes) ?? settings.compaction.graceMinutes;
       const lookback = positiveNumber('--lookback-hours', flags.lookbackHours) ?? settings.compaction.lookbackHours;
       const skew = positiveNumber('--max-skew-hours', flags.maxSkewHours);

@@ -11,6 +11,11 @@ import type { CliIO } from './io.js';
 /** The lake of the commands that work on one (compact, demo, the local engine) when neither a flag nor the config names it. */
 export const DEFAULT_LAKE = 'file://./lake';
 
+/** The lake the flags or config name, else DEFAULT_LAKE in the working directory. */
+export function lakeOrDefault(settings: Settings, cwd: string): string {
+  return settings.lake ?? absoluteLakeUri(DEFAULT_LAKE, cwd);
+}
+
 /** Raw option values commander hands to an action. */
 export interface ConfigFlags {
   config?: string;

@@ -7,8 +7,7 @@ import { applyViewsLocally, openLocalEngine, type LocalTable } from '../query/lo
 import { loadViews } from '../query/views.js';
 import { loadSchemas } from '../schema/load.js';
 import { duckdbType } from '../schema/render-types.js';
-import { absoluteLakeUri } from '../config/load.js';
-import { addAthenaOptions, addConfigOption, DEFAULT_LAKE, settingsFor, type ConfigFlags } from './config-flags.js';
+import { addAthenaOptions, addConfigOption, DEFAULT_LAKE, lakeOrDefault, settingsFor, type ConfigFlags } from './config-flags.js';
 import type { CliIO } from './io.js';
 
 interface ViewsFlags extends ConfigFlags {
@@ -24,15 +23,11 @@ export async function localTables(settings: Settings): Promise<LocalTable[]> {
 
 /** The `file://` lake the local engine reads (the default lake when none is set), or a clear error. */
 export function localLakeOf(settings: Settings, cwd: string): string {
-  if (settings.lake === undefined) return absoluteLakeUri(DEFAULT_LAKE, cwd);
-  if (!settings.lake.startsWith('file://')) {
-    throw new ClicklakeError(
-      'local_lake_required',
-      `the local engine reads a file:// lake, not ${settings.lake}: pass --lake file://./lake, or add --athena to run on Athena`,
-      { lake: settings.lake },
-    );
+  const lake = lakeOrDefault(settings, cwd);
+  if (!lake.startsWith('file://')) {
+    throw new ClicklakeError('local_lake_required', `the local engine reads a file:// lake, not ${lake}: pass --lake file://./lake, or add --athena to run on Athena`, { lake });
   }
-  return settings.lake;
+  return lake;
 }
 
 /** `--athena`, `--lake`, `--schemas`, `--views`: which engine, and where the local one reads. */

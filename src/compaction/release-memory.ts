@@ -9,7 +9,8 @@ import { runInNewContext } from 'node:vm';
  * not cause before the sort's peak. Measured on the benchmark hour (bench/RESULTS.md): in about
  * one run in three ~200 MB of dead buffers were still counted at the unit's peak; peak RSS over
  * ten runs 519-639 MB (median 561) without this collection, 508-572 MB (median 525) with it. It
- * takes ~10 ms.
+ * takes ~10 ms, and frees only what no live frame still holds: call it after the function that
+ * used the memory has returned (see stageUnit).
  *
  * `gc` is exposed the way test runners' leak detectors get it when Node did not start with
  * --expose-gc: the flag set at run time takes effect for contexts created after it.
