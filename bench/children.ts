@@ -3,7 +3,7 @@
  * compiled code the CLI and the Lambda bundle run; `npm run build` makes it). Prints one JSON line:
  * { ms, maxRssMB (decimal MB: getrusage KiB x 1024 / 1e6), outBytes, rows, extra }.
  */
-import { statSync, readFileSync, createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -54,6 +54,24 @@ async function anchor(ndjson: string, out: string, sorted: boolean): Promise<voi
   instance.closeSync();
 }
 
+/** Bytes of `ndjson`'s first lines that reach `limitBytes` (whole lines; the file's size if smaller). */
+function sliceEnd(ndjson: string, limitBytes: number): number {
+  const size = statSync(ndjson).size;
+  if (limitBytes >= size) return size;
+  const fd = openSync(ndjson, 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    for (let at = limitBytes - 1; at < size; at += chunk.length) {
+      const read = readSync(fd, chunk, 0, chunk.length, at);
+      const newline = chunk.subarray(0, read).indexOf(0x0a);
+      if (newline >= 0) return at + newline + 1;
+    }
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The naive writer: JSON.parse each line and append rows with parquetjs-lite (no validation). */
 async function parquetjsLite(ndjson: string, out: string, limitBytes: number): Promise<void> {
   // @ts-expect-error parquetjs-lite ships no types
@@ -66,14 +84,12 @@ async function parquetjsLite(ndjson: string, out: string, limitBytes: number): P
     scroll_depth_pct: { type: 'INT32', optional: true }, user_agent: { type: 'UTF8', optional: true }, page_url: { type: 'UTF8', optional: true },
     referrer: { type: 'UTF8', optional: true }, locale: { type: 'UTF8', optional: true }, app_version: { type: 'UTF8', optional: true },
   });
+  const bytes = sliceEnd(ndjson, limitBytes);
   const started = performance.now();
   const writer = await parquet.ParquetWriter.openFile(schema, out);
-  let bytes = 0;
   let rows = 0;
-  const lines = createInterface({ input: createReadStream(ndjson), crlfDelay: Infinity });
+  const lines = createInterface({ input: createReadStream(ndjson, { end: bytes - 1 }), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (bytes >= limitBytes) break;
-    bytes += line.length + 1;
     const ev = JSON.parse(line) as Record<string, unknown>;
     const row: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(ev)) if (v !== null && typeof v !== 'object') row[k] = v;
@@ -89,4 +105,4 @@ if (kind === 'clicklake') await clicklake(args[0]!, args[1]!);
 else if (kind === 'anchor') await anchor(args[0]!, args[1]!, false);
 else if (kind === 'anchor-sorted') await anchor(args[0]!, args[1]!, true);
 else if (kind === 'parquetjs-lite') await parquetjsLite(args[0]!, args[1]!, Number(args[2]));
-else throw new Error(`unknown contender ${kind}; ${readFileSync.name}`);
+else throw new Error(`unknown contender ${kind ?? '(none)'}: expected clicklake, anchor, anchor-sorted or parquetjs-lite`);
