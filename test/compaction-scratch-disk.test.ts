@@ -1,11 +1,13 @@
 /**
  * A unit whose scratch disk fills up (a small Lambda ephemeral storage, a full /tmp) fails with
  * one line saying what to enlarge, commits nothing, leaves no scratch files or open descriptors,
- * and the same unit then compacts on a disk with room. The small disks are real tmpfs mounts: mounting needs
- * root, so on a machine that refuses the mount the tests say so and are skipped.
+ * and the same unit then compacts on a disk with room. A file:// lake whose own disk fills up
+ * while the unit commits fails the same way, as the commit failure it is. The small disks are
+ * real tmpfs mounts: mounting needs root, so on a machine that refuses the mount the tests say so
+ * and are skipped.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,8 +30,8 @@ afterAll(async () => {
 });
 
 /** A tmpfs of `size` at a new directory, or undefined when this machine refuses the mount. */
-function mountSmallDisk(size: string): string | undefined {
-  const dir = path.join(work, `disk-${size}`);
+function mountSmallDisk(size: string, name = `disk-${size}`): string | undefined {
+  const dir = path.join(work, name);
   execFileSync('mkdir', ['-p', dir]);
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
@@ -52,6 +54,42 @@ describe('a unit on a scratch disk that fills up', () => {
       await checkFullDisk(small!, size, cause);
     } finally {
       execFileSync('umount', [small!]);
+    }
+  });
+});
+
+describe('a file:// lake whose disk fills up while the unit commits', () => {
+  it('fails naming the object and the fix, commits nothing, leaves no temp files, and a rerun with room commits', async (test) => {
+    const corpus = new FirehoseCorpus();
+    const events = Array.from({ length: 3000 }, (_, i) => ({ valid: clickEvent(uuidFor(i, 'lake-disk'), `2024-05-01T23:${String(i % 60).padStart(2, '0')}:00Z`) }));
+    const object = corpus.addObject(H1, 'big', events, { framing: 'ndjson' });
+    // Room for the raw object and 8 KiB more: the unit's Parquet file (~100 KB) does not fit.
+    const pages = Math.ceil(object.body.length / 4096) + 2;
+    const lake = mountSmallDisk(`${pages * 4}k`, 'lake-disk');
+    if (!lake) test.skip('mounting a small tmpfs needs root here');
+    try {
+      const store = openStore(pathToFileURL(lake!).href);
+      await store.put(object.key, object.body);
+      const spec = await loadTable('click_events');
+      const context = compactionContext({ store, spec, settings: resolveSettings({}, {}), workDir: work });
+
+      const failed = await compactUnit(context, H1).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failed).toMatchObject({ code: 'commit_failed', meta: { step: 'uploading curated/click_events/dt=2024-05-01/2024050123.parquet' } });
+      expect((failed as Error).message).toMatch(/^compaction of click_events 2024-05-01T23 failed while uploading curated\/click_events\/dt=2024-05-01\/2024050123\.parquet: .*ENOSPC.*Check the path, free space and permissions\. Nothing is committed; run compaction again to redo the unit$/);
+      const files = (await readdir(lake!, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(lake!, path.join(e.parentPath, e.name)));
+      // No manifest, no output, no temp file left taking the space: only the raw object, unchanged.
+      expect(files).toEqual([object.key]);
+      expect((await readFile(path.join(lake!, object.key))).equals(object.body)).toBe(true);
+
+      execFileSync('mount', ['-o', 'remount,size=16m', lake!]);
+      const { manifest } = await compactUnit(context, H1);
+      expect(manifest.counts).toMatchObject({ recordsIn: 3000, written: 3000, rejected: 0 });
+      expect(manifest.outputs.map((o) => o.key)).toEqual(['curated/click_events/dt=2024-05-01/2024050123.parquet']);
+    } finally {
+      execFileSync('umount', [lake!]);
     }
   });
 });
