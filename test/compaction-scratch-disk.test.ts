@@ -29,6 +29,12 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** One NDJSON object of 3,000 valid events (~2 MB) in hour H1; `tag` keeps event ids apart between tests. */
+function bigObject(tag: string): { key: string; body: Buffer } {
+  const events = Array.from({ length: 3000 }, (_, i) => ({ valid: clickEvent(uuidFor(i, tag), `2024-05-01T23:${String(i % 60).padStart(2, '0')}:00Z`) }));
+  return new FirehoseCorpus().addObject(H1, 'big', events, { framing: 'ndjson' });
+}
+
 /** A tmpfs of `size` at a new directory, or undefined when this machine refuses the mount. */
 function mountSmallDisk(size: string, name = `disk-${size}`): string | undefined {
   const dir = path.join(work, name);
@@ -60,9 +66,7 @@ describe('a unit on a scratch disk that fills up', () => {
 
 describe('a file:// lake whose disk fills up while the unit commits', () => {
   it('fails naming the object and the fix, commits nothing, leaves no temp files, and a rerun with room commits', async (test) => {
-    const corpus = new FirehoseCorpus();
-    const events = Array.from({ length: 3000 }, (_, i) => ({ valid: clickEvent(uuidFor(i, 'lake-disk'), `2024-05-01T23:${String(i % 60).padStart(2, '0')}:00Z`) }));
-    const object = corpus.addObject(H1, 'big', events, { framing: 'ndjson' });
+    const object = bigObject('lake-disk');
     // Room for the raw object and 8 KiB more: the unit's Parquet file (~100 KB) does not fit.
     const pages = Math.ceil(object.body.length / 4096) + 2;
     const lake = mountSmallDisk(`${pages * 4}k`, 'lake-disk');
@@ -96,10 +100,8 @@ describe('a file:// lake whose disk fills up while the unit commits', () => {
 
 async function checkFullDisk(small: string, size: string, cause: RegExp): Promise<void> {
   const store = openStore(pathToFileURL(path.join(work, `lake-${size}`)).href);
-  // ~2 MB of events in one object: more than the small disk holds once staged and loaded.
-  const corpus = new FirehoseCorpus();
-  const events = Array.from({ length: 3000 }, (_, i) => ({ valid: clickEvent(uuidFor(i, 'disk'), `2024-05-01T23:${String(i % 60).padStart(2, '0')}:00Z`) }));
-  const object = corpus.addObject(H1, 'big', events, { framing: 'ndjson' });
+  // More than the small disk holds once staged and loaded.
+  const object = bigObject('disk');
   await store.put(object.key, object.body);
   const spec = await loadTable('click_events');
   const context = (workDir: string) => compactionContext({ store, spec, settings: resolveSettings({}, {}), workDir });
