@@ -13,7 +13,7 @@ import { resolveSettings } from '../dist/config/settings.js';
 import { loadTable } from '../dist/schema/load.js';
 import { openStore } from '../dist/storage/open.js';
 import { duckdbType } from '../dist/schema/render-types.js';
-import { quotedIdentifier, quotedString } from '../dist/query/sql.js';
+import { quotedIdentifier, quotedString } from '../dist/base/sql.js';
 
 const [kind, ...args] = process.argv.slice(2);
 

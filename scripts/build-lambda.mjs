@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run build:lambda [-- --arch x64|arm64]
 //
-// Bundles the compaction handler (src/compaction/lambda.ts) with esbuild into
+// Bundles the compaction handler (src/compaction/lambda/handler.ts) with esbuild into
 // dist-lambda/<arch>/index.mjs (with stage-worker.mjs, the staging worker thread), next to the schemas it loads and DuckDB's native binding for
 // Linux (linux-x64 from node_modules; linux-arm64 fetched with `npm pack` from the registry).
 // The AWS SDK is bundled too, so the package does not depend on the runtime's SDK version.
@@ -27,7 +27,7 @@ mkdirSync(out, { recursive: true });
 const bundle = { bundle: true, platform: 'node', target: 'node20', format: 'esm', sourcemap: true, logLevel: 'warning' };
 await build({
   ...bundle,
-  entryPoints: [path.join(root, 'src/compaction/lambda.ts')],
+  entryPoints: [path.join(root, 'src/compaction/lambda/handler.ts')],
   outfile: path.join(out, 'index.mjs'),
   // The native binding resolves its platform package at run time: ship it as files instead.
   external: ['@duckdb/node-bindings'],
@@ -35,7 +35,7 @@ await build({
   define: { __CLICKLAKE_VERSION__: JSON.stringify(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version) },
 });
 // Staging frames objects on worker threads; the handler finds this file next to itself.
-await build({ ...bundle, entryPoints: [path.join(root, 'src/compaction/stage-worker.ts')], outfile: path.join(out, 'stage-worker.mjs') });
+await build({ ...bundle, entryPoints: [path.join(root, 'src/compaction/read/stage-worker.ts')], outfile: path.join(out, 'stage-worker.mjs') });
 
 const modules = path.join(out, 'node_modules');
 const copyModule = (name) => cpSync(path.join(root, 'node_modules', name), path.join(modules, name), { recursive: true, dereference: true });

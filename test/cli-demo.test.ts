@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withDuckDB } from '../src/query/duckdb.js';
-import { quotedString } from '../src/query/sql.js';
+import { withDuckDB } from '../src/base/duckdb.js';
+import { quotedString } from '../src/base/sql.js';
 import { runCli } from './support/cli.js';
 
 /** The README's first quick-start command, at a size a test can afford. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactionContext } from '../src/compaction/context.js';
-import type { UnitManifest } from '../src/compaction/manifest.js';
+import type { UnitManifest } from '../src/manifest/manifest.js';
 import { compactUnit } from '../src/compaction/unit.js';
 import { resolveSettings } from '../src/config/settings.js';
 import { createAjv } from '../src/schema/ajv.js';

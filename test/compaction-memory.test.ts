@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseByteSize, writeThreadsFor } from '../src/compaction/memory.js';
+import { parseByteSize, writeThreadsFor } from '../src/compaction/write/memory.js';
 
 describe('memory limit and sort threads', () => {
   it('reads DuckDB size strings', () => {

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { frameRecords, isGzip, type Span } from '../src/compaction/framing.js';
-import { KeyTable } from '../src/compaction/witness.js';
+import { frameRecords, isGzip, type Span } from '../src/compaction/read/framing.js';
+import { KeyTable } from '../src/compaction/read/witness.js';
 import { Random } from '../src/synth/random.js';
 
 const enc = (s: string): Buffer => Buffer.from(s, 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { releaseUnusedMemory } from '../src/compaction/release-memory.js';
+import { releaseUnusedMemory } from '../src/compaction/read/release-memory.js';
 
 describe('releaseUnusedMemory', () => {
   it('frees a large buffer nothing references any more, without waiting for V8 to decide', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClicklakeError } from '../src/errors.js';
-import { withDuckDB } from '../src/query/duckdb.js';
+import { withDuckDB } from '../src/base/duckdb.js';
 import { applyViewsLocally, openLocalEngine, type LocalEngine } from '../src/query/local-engine.js';
 import {
   athenaCost,
@@ -23,7 +23,7 @@ import {
   rawScanBytes,
   type ScanEstimate,
 } from '../src/query/scan-cost.js';
-import { quotedIdentifier, quotedString } from '../src/query/sql.js';
+import { quotedIdentifier, quotedString } from '../src/base/sql.js';
 import { loadViews } from '../src/query/views.js';
 import { CLICK_EVENTS_TABLE } from './support/hand-lake.js';
 

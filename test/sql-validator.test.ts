@@ -16,7 +16,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactionContext } from '../src/compaction/context.js';
-import { ReferenceValidator } from '../src/compaction/reasons.js';
+import { ReferenceValidator } from '../src/compaction/check/reasons.js';
 import { compactUnit, type CompactionContext } from '../src/compaction/unit.js';
 import { resolveSettings } from '../src/config/settings.js';
 import { createAjv, type ValidateFunction } from '../src/schema/ajv.js';

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTable } from '../src/schema/load.js';
 import { openStore } from '../src/storage/open.js';
 import type { ObjectInfo, ObjectStore } from '../src/storage/types.js';
-import { defaultStagingWorkers, stagedPosition, stageUnit, type StagedUnit } from '../src/compaction/staging.js';
-import { stagedRecordLine } from '../src/compaction/stage-lines.js';
-import { KeyTable } from '../src/compaction/witness.js';
-import { MMAP_SIZED } from '../src/compaction/buffer-pool.js';
-import { releaseUnusedMemory } from '../src/compaction/release-memory.js';
+import { defaultStagingWorkers, stagedPosition, stageUnit, type StagedUnit } from '../src/compaction/read/staging.js';
+import { stagedRecordLine } from '../src/compaction/read/stage-lines.js';
+import { KeyTable } from '../src/compaction/read/witness.js';
+import { MMAP_SIZED } from '../src/compaction/read/buffer-pool.js';
+import { releaseUnusedMemory } from '../src/compaction/read/release-memory.js';
 import { buildCorpus } from './support/compaction-scenarios.js';
 import type { FirehoseCorpus } from './support/firehose-corpus.js';
 

@@ -7,7 +7,7 @@
  * needed or stops shadowing the built-in.
  */
 import { describe, expect, it } from 'vitest';
-import { withDuckDB } from '../src/query/duckdb.js';
+import { withDuckDB } from '../src/base/duckdb.js';
 import { installTrinoMacros, TRINO_COMPAT_MACROS } from '../src/query/trino-macros.js';
 
 /** Runs one query, with or without the Trino macros, and returns its single row as JS values. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { frameRecords } from '../src/compaction/framing.js';
-import { KeyTable, newWitness, scanEvent, witnessText } from '../src/compaction/witness.js';
+import { frameRecords } from '../src/compaction/read/framing.js';
+import { KeyTable, newWitness, scanEvent, witnessText } from '../src/compaction/read/witness.js';
 
 const keys = new KeyTable(['id', 'n', 'name', 'flag', 'obj', 'list', 'é']);
 

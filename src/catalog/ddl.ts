@@ -1,5 +1,5 @@
 import type { TableInput } from '@aws-sdk/client-glue';
-import { backtickIdentifier } from '../query/sql.js';
+import { backtickIdentifier } from '../base/sql.js';
 import { OPENX_JSON_SERDE, PARQUET_SERDE } from './table-input.js';
 
 /**

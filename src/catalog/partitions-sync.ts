@@ -4,7 +4,7 @@
  * dt partitions it wrote (`outputs[].dt`), so a partition is registered only once data is in it.
  */
 import { BatchCreatePartitionCommand, GetPartitionsCommand, GetTableCommand, type PartitionInput, type StorageDescriptor } from '@aws-sdk/client-glue';
-import type { UnitManifest } from '../compaction/manifest.js';
+import type { UnitManifest } from '../manifest/manifest.js';
 import { ClicklakeError } from '../errors.js';
 import { manifestKeyHour, manifestsTablePrefix, type LakeLayout } from '../partitions/layout.js';
 import type { ObjectStore } from '../storage/types.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { compactionContext, DEFAULT_MEMORY_LIMIT, manifestSettings } from '../compaction/context.js';
-import { runUnits, type RunSummary } from '../compaction/run.js';
-import { planUnits } from '../compaction/scheduler.js';
+import { runUnits, type RunSummary } from '../compaction/schedule/run.js';
+import { planUnits } from '../compaction/schedule/scheduler.js';
 import { ClicklakeError } from '../errors.js';
 import { formatHour, HOUR_MS, parseHour } from '../partitions/hours.js';
 import { rawTablePrefix } from '../partitions/layout.js';
@@ -11,7 +11,7 @@ import { addConfigOption, DEFAULT_LAKE, lakeOrDefault, settingsFor, type ConfigF
 import { ExitCode, type CliIO } from './io.js';
 import { renderTable } from './render-table.js';
 import { formatBytes } from '../query/scan-cost.js';
-import { checkedMemoryLimit } from '../compaction/memory.js';
+import { checkedMemoryLimit } from '../compaction/write/memory.js';
 
 interface CompactFlags extends ConfigFlags {
   table: string;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { catalogTarget } from '../config/settings.js';
+import { catalogTarget } from '../catalog/target.js';
 import { ClicklakeError } from '../errors.js';
 import { compactionLambdaPolicy } from '../iam/policy.js';
 import { loadSchemas } from '../schema/load.js';

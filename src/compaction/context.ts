@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings.js';
 import { HOUR_MS } from '../partitions/hours.js';
 import type { TableSpec } from '../schema/types.js';
 import type { ObjectStore } from '../storage/types.js';
-import type { UnitManifest } from './manifest.js';
+import type { UnitManifest } from '../manifest/manifest.js';
 import { settingsHash, type CompactionContext } from './unit.js';
 
 /** Rows per Parquet row group: DuckDB's default, small enough for min/max skipping per restaurant. */

@@ -5,7 +5,6 @@
 import { ClicklakeError } from '../errors.js';
 import { DEFAULT_LAYOUT, type LakeLayout } from '../partitions/layout.js';
 import type { Sse } from '../storage/types.js';
-import type { CatalogTarget } from '../catalog/table-input.js';
 import type { ClicklakeConfig, ParquetCompression } from './schema.js';
 
 /** Defaults of every optional setting. */
@@ -109,22 +108,4 @@ export function resolveSettings(config: ClicklakeConfig, flags: SettingsFlags = 
   const viewsDir = flags.views ?? config.viewsDir;
   if (viewsDir !== undefined) settings.viewsDir = viewsDir;
   return settings;
-}
-
-/**
- * Where the Glue tables point: needs a bucket.
- *
- * @throws ClicklakeError `bucket_required` saying where to set it.
- */
-export function catalogTarget(settings: Settings): CatalogTarget {
-  if (!settings.bucket) {
-    throw new ClicklakeError(
-      'bucket_required',
-      'no S3 bucket configured for the Glue tables: pass --bucket <name> or set "lake": "s3://bucket/prefix" (or "bucket") in clicklake.config.json',
-      {},
-    );
-  }
-  const target: CatalogTarget = { bucket: settings.bucket, layout: settings.layout, compression: settings.compaction.compression };
-  if (settings.prefix) target.rootPrefix = settings.prefix;
-  return target;
 }

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ClicklakeError } from '../errors.js';
-import { withDuckDB } from './duckdb.js';
-import { quotedIdentifier, quotedString } from './sql.js';
+import { withDuckDB } from '../base/duckdb.js';
+import { quotedIdentifier, quotedString } from '../base/sql.js';
 import { installTrinoMacros } from './trino-macros.js';
 import type { ViewDefinition } from './views.js';
 

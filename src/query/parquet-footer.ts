@@ -6,7 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { ClicklakeError } from '../errors.js';
-import { quotedString } from './sql.js';
+import { quotedString } from '../base/sql.js';
 
 /** `PAR1`: the magic at both ends of a Parquet file. */
 const MAGIC = 'PAR1';

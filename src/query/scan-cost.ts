@@ -19,7 +19,7 @@ import { DAY_MS, HOUR_MS } from '../partitions/hours.js';
 import { DEFAULT_LAYOUT, rawHourPrefix } from '../partitions/layout.js';
 import type { LocalEngine } from './local-engine.js';
 import { columnChunksSql, combineMayMatch, parquetFooterRange, tableFilterMayMatch, type FooterRange, type PlanNode } from './parquet-footer.js';
-import { quotedString } from './sql.js';
+import { quotedString } from '../base/sql.js';
 
 /**
  * Athena's units. Its pricing page says "$5 per TB scanned, rounded up to the nearest megabyte,

@@ -27,7 +27,7 @@
  *   and split_part fails like Trino.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quotedString } from './sql.js';
+import { quotedString } from '../base/sql.js';
 
 /**
  * Trino `date_format` specifier -> DuckDB `strftime` specifier. Trino's list (datetime.md, "MySQL

@@ -1,5 +1,5 @@
 import type { LakeType } from './types.js';
-import { quotedIdentifier } from '../query/sql.js';
+import { quotedIdentifier } from '../base/sql.js';
 
 /** The Glue / Athena (Hive DDL) type string, e.g. `struct<width:int,height:int>`. */
 export function glueType(type: LakeType): string {

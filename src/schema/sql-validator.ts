@@ -1,4 +1,4 @@
-import { quotedIdentifier, quotedString } from '../query/sql.js';
+import { quotedIdentifier, quotedString } from '../base/sql.js';
 import { duckdbType } from './render-types.js';
 import type { Field, LakeType, TableSpec } from './types.js';
 
@@ -311,7 +311,7 @@ export function typedColumnSql(field: Field, mapExpr: string, keysExpr: string, 
  * The per-record columns that `RootFields` nodes refer to, in three SELECT layers, each only
  * referring to the one before. Records arrive as a STRUCT read by DuckDB's JSON reader with every
  * scalar property as VARCHAR (a conversion that never fails) and every nested one as JSON, plus
- * the type witness the framer wrote (see src/compaction/witness.ts): the witness gives each
+ * the type witness the framer wrote (see src/compaction/read/witness.ts): the witness gives each
  * property's JSON type, the VARCHAR gives its value.
  */
 export function rootFieldColumns(spec: TableSpec, structExpr: string, witnessExpr: string): { layers: [string[], string[], string[]]; fields: RootFields } {
@@ -361,7 +361,7 @@ export function rootFieldColumns(spec: TableSpec, structExpr: string, witnessExp
   return { layers: [values, types, derived], fields: (path) => nodes.get(path) };
 }
 
-/** Witness characters (src/compaction/witness.ts) and the json_type() name each stands for. */
+/** Witness characters (src/compaction/read/witness.ts) and the json_type() name each stands for. */
 const WITNESS_TYPES: Record<string, string> = { z: 'NULL', s: 'VARCHAR', i: 'BIGINT', f: 'DOUBLE', b: 'BOOLEAN', o: 'OBJECT', a: 'ARRAY' };
 
 function carrierIsJson(type: LakeType): boolean {

@@ -6,8 +6,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withDuckDB } from '../../src/query/duckdb.js';
-import { quotedIdentifier, quotedString } from '../../src/query/sql.js';
+import { withDuckDB } from '../../src/base/duckdb.js';
+import { quotedIdentifier, quotedString } from '../../src/base/sql.js';
 import type { LocalTable } from '../../src/query/local-engine.js';
 
 /** click_events columns with the DuckDB types compaction writes (no `dt`: it is the directory). */

@@ -6,8 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { withDuckDB } from '../../src/query/duckdb.js';
-import { quotedIdentifier, quotedString } from '../../src/query/sql.js';
+import { withDuckDB } from '../../src/base/duckdb.js';
+import { quotedIdentifier, quotedString } from '../../src/base/sql.js';
 import type { Field, TableSpec } from '../../src/schema/types.js';
 import type { JsonObject } from './firehose-corpus.js';
 

@@ -11,17 +11,17 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/load.js';
-import { resolveSettings } from '../config/settings.js';
-import { ClicklakeError, isClicklakeError } from '../errors.js';
-import { HOUR_MS, parseHour } from '../partitions/hours.js';
-import { loadTable } from '../schema/load.js';
-import { openStore } from '../storage/open.js';
-import type { ObjectStore } from '../storage/types.js';
-import { compactionContext, manifestSettings } from './context.js';
-import { checkedMemoryLimit } from './memory.js';
-import { runUnits, type RunSummary } from './run.js';
-import { planUnits } from './scheduler.js';
+import { loadConfig } from '../../config/load.js';
+import { resolveSettings } from '../../config/settings.js';
+import { ClicklakeError, isClicklakeError } from '../../errors.js';
+import { HOUR_MS, parseHour } from '../../partitions/hours.js';
+import { loadTable } from '../../schema/load.js';
+import { openStore } from '../../storage/open.js';
+import type { ObjectStore } from '../../storage/types.js';
+import { compactionContext, manifestSettings } from '../context.js';
+import { checkedMemoryLimit } from '../write/memory.js';
+import { runUnits, type RunSummary } from '../schedule/run.js';
+import { planUnits } from '../schedule/scheduler.js';
 
 /** What EventBridge sends on a schedule (only the fields used). */
 export interface ScheduledEvent {

@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import path from 'node:path';
-import { ClicklakeError } from '../errors.js';
-import { quotedIdentifier, quotedString } from '../query/sql.js';
-import { duckdbType } from '../schema/render-types.js';
-import { carrierStructType, compileSqlValidator, rootFieldColumns, typedColumnSql } from '../schema/sql-validator.js';
-import type { Field, TableSpec } from '../schema/types.js';
+import { ClicklakeError } from '../../errors.js';
+import { quotedIdentifier, quotedString } from '../../base/sql.js';
+import { duckdbType } from '../../schema/render-types.js';
+import { carrierStructType, compileSqlValidator, rootFieldColumns, typedColumnSql } from '../../schema/sql-validator.js';
+import type { Field, TableSpec } from '../../schema/types.js';
 
 /**
  * The DuckDB half of compaction: parse the staged records, validate them with the SQL compiled

@@ -1,9 +1,9 @@
-import { ClicklakeError } from '../errors.js';
-import { closedHours, formatHour, HOUR_MS, isClosed, type HourStart } from '../partitions/hours.js';
-import { rawKeyHour, rawTablePrefix, type LakeLayout } from '../partitions/layout.js';
-import type { ObjectInfo, ObjectStore } from '../storage/types.js';
-import { fingerprintInputs, type UnitManifest } from './manifest.js';
-import { listUnitInputs, readManifest } from './unit.js';
+import { ClicklakeError } from '../../errors.js';
+import { closedHours, formatHour, HOUR_MS, isClosed, type HourStart } from '../../partitions/hours.js';
+import { rawKeyHour, rawTablePrefix, type LakeLayout } from '../../partitions/layout.js';
+import type { ObjectInfo, ObjectStore } from '../../storage/types.js';
+import { fingerprintInputs, type UnitManifest } from '../../manifest/manifest.js';
+import { listUnitInputs, readManifest } from '../unit.js';
 
 /** Why a unit is (re)done. */
 export type UnitReason = 'new' | 'inputs_changed' | 'settings_changed' | 'forced';

@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
-import { compareUtf8 } from '../storage/keys.js';
+import { compareUtf8 } from '../../storage/keys.js';
 
 /** A record that did not make it into curated data, with where it came from and every reason. */
 export interface RejectedRecord {

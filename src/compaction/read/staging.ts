@@ -2,13 +2,13 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
-import type { ObjectInfo, ObjectStore } from '../storage/types.js';
+import type { ObjectInfo, ObjectStore } from '../../storage/types.js';
 import { BufferPool } from './buffer-pool.js';
 import { releaseUnusedMemory } from './release-memory.js';
 import { POOLED_BLOCKS, stageObject, type StagedBlock } from './stage-lines.js';
 import type { StageMessage, StageReply } from './stage-worker.js';
 import type { KeyTable } from './witness.js';
-import type { RejectedRecord } from './rejects.js';
+import type { RejectedRecord } from '../check/rejects.js';
 
 /**
  * Staging turns a unit's raw objects into one NDJSON file DuckDB reads (the line format is in

@@ -1,7 +1,7 @@
-import { formatHour } from '../partitions/hours.js';
-import type { ManifestCounts } from './manifest.js';
+import { formatHour } from '../../partitions/hours.js';
+import type { ManifestCounts } from '../../manifest/manifest.js';
 import type { PlannedUnit } from './scheduler.js';
-import { compactUnit, type CompactionContext } from './unit.js';
+import { compactUnit, type CompactionContext } from '../unit.js';
 
 export interface UnitSummary {
   hour: string;

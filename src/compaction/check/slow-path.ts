@@ -1,11 +1,11 @@
 import { open, writeFile } from 'node:fs/promises';
-import type { ObjectInfo } from '../storage/types.js';
-import type { LineRef, RejectRef } from './pipeline.js';
+import type { ObjectInfo } from '../../storage/types.js';
+import type { LineRef, RejectRef } from '../write/pipeline.js';
 import { hasLoneSurrogate, type ReferenceValidator } from './reasons.js';
 import type { RejectedRecord } from './rejects.js';
-import { rescueLine } from './stage-lines.js';
-import { stagedPosition, type StagedUnit } from './staging.js';
-import type { KeyTable } from './witness.js';
+import { rescueLine } from '../read/stage-lines.js';
+import { stagedPosition, type StagedUnit } from '../read/staging.js';
+import type { KeyTable } from '../read/witness.js';
 
 /**
  * Reads records back from the staging file at their (p, n) through one open handle and a read

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { ClicklakeError } from '../errors.js';
-import { curatedFileKey, errorsKey, manifestKey, type LakeLayout } from '../partitions/layout.js';
-import type { HourStart } from '../partitions/hours.js';
-import type { ObjectStore, Sse } from '../storage/types.js';
-import type { ManifestOutput, UnitManifest } from './manifest.js';
+import { ClicklakeError } from '../../errors.js';
+import { curatedFileKey, errorsKey, manifestKey, type LakeLayout } from '../../partitions/layout.js';
+import type { HourStart } from '../../partitions/hours.js';
+import type { ObjectStore, Sse } from '../../storage/types.js';
+import type { ManifestOutput, UnitManifest } from '../../manifest/manifest.js';
 
 /**
  * The only code that writes a unit's results, in the order DESIGN.md's commit protocol fixes:

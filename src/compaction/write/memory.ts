@@ -1,4 +1,4 @@
-import { ClicklakeError } from '../errors.js';
+import { ClicklakeError } from '../../errors.js';
 
 /**
  * DuckDB's memory limit covers its buffer pool, but its Parquet writer holds each thread's row

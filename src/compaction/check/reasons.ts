@@ -1,6 +1,6 @@
-import { createAjv, formatAjvError, meaningfulErrors, type ValidateFunction } from '../schema/ajv.js';
-import type { TableSpec } from '../schema/types.js';
-import { formatHour } from '../partitions/hours.js';
+import { createAjv, formatAjvError, meaningfulErrors, type ValidateFunction } from '../../schema/ajv.js';
+import type { TableSpec } from '../../schema/types.js';
+import { formatHour } from '../../partitions/hours.js';
 
 /**
  * The reference validator (Ajv, compiled from the schema) in the places the fast path needs a
