@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { compactUnit } from '../dist/compaction/unit.js';
-import { compactionContext, DEFAULT_MEMORY_LIMIT } from '../dist/compaction/context.js';
+import { compactionContext, defaultMemoryLimit } from '../dist/compaction/context.js';
 import { resolveSettings } from '../dist/config/settings.js';
 import { loadTable } from '../dist/schema/load.js';
 import { openStore } from '../dist/storage/open.js';
@@ -41,7 +41,7 @@ async function clicklake(lake: string, hour: string): Promise<void> {
 async function anchor(ndjson: string, out: string, sorted: boolean): Promise<void> {
   const spec = await loadTable('click_events');
   const columns = `{${spec.columns.map((c) => `${quotedString(c.jsonName)}: ${quotedString(c.type.kind === 'timestamp' ? 'TIMESTAMPTZ' : duckdbType(c.type))}`).join(', ')}}`;
-  const limits: Record<string, string> = sorted ? { memory_limit: DEFAULT_MEMORY_LIMIT, temp_directory: path.join(path.dirname(out), 'anchor-spill') } : {};
+  const limits: Record<string, string> = sorted ? { memory_limit: defaultMemoryLimit(), temp_directory: path.join(path.dirname(out), 'anchor-spill') } : {};
   const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', ...limits });
   const conn = await instance.connect();
   await conn.run("SET TimeZone = 'UTC'");

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeSyntheticLake } from '../src/demo/generate.js';
 import { openStore } from '../src/storage/open.js';
-import { DEFAULT_MEMORY_LIMIT } from '../src/compaction/context.js';
+import { defaultMemoryLimit } from '../src/compaction/context.js';
 import { clickstream } from '../src/synth/clickstream.js';
 
 const argv = process.argv.slice(2);
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     const rows: string[][] = [
       ['clicklake compaction (frame, validate, dedupe, sort, Parquet)', fmt(mb(hour.jsonBytes)), fmt(ours.ms / 1000, 2), fmt(rate(hour.jsonBytes, ours.ms)), fmt(EVENTS / (ours.ms / 1000) / 1000, 0), fmt(ours.maxRssMB, 0), fmt(mb(ours.outBytes), 1), fmt(rate(hour.jsonBytes, ours.ms) / anchorRate, 2)],
       ['DuckDB COPY read_json -> Parquet (no validation; anchor)', fmt(mb(hour.jsonBytes)), fmt(anchor.ms / 1000, 2), fmt(anchorRate), fmt(anchor.rows / (anchor.ms / 1000) / 1000, 0), fmt(anchor.maxRssMB, 0), fmt(mb(anchor.outBytes), 1), '1.00'],
-      [`DuckDB COPY as above, sorted like a unit, in clicklake's ${DEFAULT_MEMORY_LIMIT} limit (the floor)`, fmt(mb(hour.jsonBytes)), fmt(sorted.ms / 1000, 2), fmt(rate(hour.jsonBytes, sorted.ms)), fmt(sorted.rows / (sorted.ms / 1000) / 1000, 0), fmt(sorted.maxRssMB, 0), fmt(mb(sorted.outBytes), 1), fmt(rate(hour.jsonBytes, sorted.ms) / anchorRate, 2)],
+      [`DuckDB COPY as above, sorted like a unit, in clicklake's ${defaultMemoryLimit()} limit (the floor)`, fmt(mb(hour.jsonBytes)), fmt(sorted.ms / 1000, 2), fmt(rate(hour.jsonBytes, sorted.ms)), fmt(sorted.rows / (sorted.ms / 1000) / 1000, 0), fmt(sorted.maxRssMB, 0), fmt(mb(sorted.outBytes), 1), fmt(rate(hour.jsonBytes, sorted.ms) / anchorRate, 2)],
       [`parquetjs-lite (JSON.parse + appendRow; ${fmt(mb(liteBytes), 0)} MB slice)`, fmt(mb(liteBytes)), fmt(lite.ms / 1000, 2), fmt(rate(liteBytes, lite.ms)), fmt(lite.rows / (lite.ms / 1000) / 1000, 0), fmt(lite.maxRssMB, 0), fmt(mb(lite.outBytes), 1), fmt(rate(liteBytes, lite.ms) / anchorRate, 2)],
     ];
     if (ours4) rows.push(['clicklake compaction, 4x input (memory check)', fmt(mb(hour.jsonBytes) * 4), fmt(ours4.ms / 1000, 2), fmt(rate(hour.jsonBytes * 4, ours4.ms)), fmt((EVENTS * 4) / (ours4.ms / 1000) / 1000, 0), fmt(ours4.maxRssMB, 0), fmt(mb(ours4.outBytes), 1), fmt(rate(hour.jsonBytes * 4, ours4.ms) / anchorRate, 2)]);

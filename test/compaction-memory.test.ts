@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseByteSize, writeThreadsFor } from '../src/compaction/write/memory.js';
+import { defaultMemoryLimit } from '../src/compaction/context.js';
+import { memoryLimitForMemory, parseByteSize, writeThreadsFor } from '../src/compaction/write/memory.js';
 
 describe('memory limit and sort threads', () => {
   it('reads DuckDB size strings', () => {
@@ -18,5 +19,15 @@ describe('memory limit and sort threads', () => {
     expect(writeThreadsFor('1GiB', 8)).toBe(4);
     expect(writeThreadsFor('100MB', 4)).toBe(1);
     expect(writeThreadsFor('something DuckDB will refuse', 4)).toBe(4);
+  });
+
+  it('gives DuckDB 40% of the memory a unit runs in, the function\'s or the machine\'s, never under 256MB', () => {
+    expect(memoryLimitForMemory(3538)).toBe('1415MB');
+    expect(memoryLimitForMemory(10240)).toBe('4096MB');
+    expect(memoryLimitForMemory(512)).toBe('256MB');
+    expect(defaultMemoryLimit(24e9)).toBe('9600MB');
+    expect(defaultMemoryLimit(8e9)).toBe('3200MB');
+    expect(defaultMemoryLimit(1e9)).toBe('400MB');
+    expect(defaultMemoryLimit(5e8)).toBe('256MB');
   });
 });

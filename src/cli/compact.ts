@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { compactionContext, DEFAULT_MEMORY_LIMIT, manifestSettings } from '../compaction/context.js';
+import { compactionContext, defaultMemoryLimit, manifestSettings } from '../compaction/context.js';
 import { runUnits, type RunSummary } from '../compaction/schedule/run.js';
 import { planUnits } from '../compaction/schedule/scheduler.js';
 import { ClicklakeError } from '../errors.js';
@@ -76,7 +76,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
     .option('--lookback-hours <n>', 'how far back to look for new or late data (default: config, 48)')
     .option('--max-skew-hours <n>', 'reject events whose time is further than this from their arrival hour (default: config, 168)')
     .option('--compression <codec>', 'Parquet codec: ZSTD or SNAPPY (default: config, ZSTD)')
-    .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: ${DEFAULT_MEMORY_LIMIT})`)
+    .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: 40% of this machine's memory, ${defaultMemoryLimit()}, like the Lambda's share of the function's)`)
     .option('--json', 'print the summary as JSON (no progress display)')
     .addHelpText('after', '\nExamples:\n  clicklake compact --lake file://./lake --all\n  clicklake compact --lake s3://my-lake --hour 2024-05-01T13 --dry-run\n')
     .action(async (flags: CompactFlags) => {

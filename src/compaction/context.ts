@@ -1,18 +1,23 @@
+import os from 'node:os';
 import type { Settings } from '../config/settings.js';
 import { HOUR_MS } from '../partitions/hours.js';
 import type { TableSpec } from '../schema/types.js';
 import type { ObjectStore } from '../storage/types.js';
 import type { UnitManifest } from '../manifest/manifest.js';
 import { settingsHash, type CompactionContext } from './unit.js';
+import { memoryLimitForMemory } from './write/memory.js';
 
 /** Rows per Parquet row group: DuckDB's default, small enough for min/max skipping per restaurant. */
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 /**
- * DuckDB memory per unit. Beyond it DuckDB works from the unit's database file and spill files in
- * its scratch directory, so memory stays flat whatever the hour's size: about 550 MB peak for the
- * whole process at 1M and 4M events (bench/RESULTS.md). More is faster; 200 MB runs out at 4M.
+ * DuckDB memory per unit when none is given: the machine's share, as the Lambda takes the
+ * function's (write/memory.ts). Beyond it DuckDB works from the unit's database file and spill
+ * files in its scratch directory, so memory stays flat whatever the hour's size (about 550 MB peak
+ * for the whole process at 1M and 4M events under 256MB, bench/RESULTS.md); more is faster.
  */
-export const DEFAULT_MEMORY_LIMIT = '256MB';
+export function defaultMemoryLimit(totalBytes: number = os.totalmem()): string {
+  return memoryLimitForMemory(totalBytes / 1e6);
+}
 
 export interface ContextOptions {
   store: ObjectStore;
@@ -33,7 +38,7 @@ export function compactionContext(options: ContextOptions): CompactionContext {
     compression: settings.compaction.compression,
     rowGroupRows: settings.compaction.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
     maxSkewMs: settings.compaction.maxSkewHours * HOUR_MS,
-    memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+    memoryLimit: options.memoryLimit ?? defaultMemoryLimit(),
     now: options.now ?? Date.now,
   };
   if (settings.sse) ctx.sse = settings.sse;

@@ -19,7 +19,7 @@ import { loadTable } from '../../schema/load.js';
 import { openStore } from '../../storage/open.js';
 import type { ObjectStore } from '../../storage/types.js';
 import { compactionContext, manifestSettings } from '../context.js';
-import { checkedMemoryLimit } from '../write/memory.js';
+import { checkedMemoryLimit, memoryLimitForMemory } from '../write/memory.js';
 import { runUnits, type RunSummary } from '../schedule/run.js';
 import { planUnits } from '../schedule/scheduler.js';
 
@@ -58,11 +58,10 @@ function isBackfill(event: unknown): event is BackfillEvent {
   return typeof event === 'object' && event !== null && Array.isArray((event as BackfillEvent).hours);
 }
 
-/** DuckDB gets 40% of the function's memory: the rest is Node, S3 buffers and one raw object. */
+/** DuckDB gets its share of the function's memory (write/memory.ts). */
 function memoryLimitFor(env: NodeJS.ProcessEnv): string {
   if (env['CLICKLAKE_MEMORY_LIMIT']) return checkedMemoryLimit(env['CLICKLAKE_MEMORY_LIMIT'], 'CLICKLAKE_MEMORY_LIMIT');
-  const mb = Number(env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ?? 2048);
-  return `${Math.max(256, Math.floor(mb * 0.4))}MB`;
+  return memoryLimitForMemory(Number(env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ?? 2048));
 }
 
 /** Testable core: the handler with its store, environment and clock injected. */

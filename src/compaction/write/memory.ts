@@ -9,6 +9,22 @@ import { ClicklakeError } from '../../errors.js';
  */
 const WRITE_BYTES_PER_THREAD = 256 * 1024 * 1024;
 
+/**
+ * DuckDB's share of the memory a unit runs in: the rest is Node, S3 buffers and one raw object.
+ * The Lambda applies it to the function's memory (3,538 MB -> 1415MB), the CLI to the machine's,
+ * so a laptop or CI runner compacts in the configuration that is deployed instead of a fixed
+ * 256 MB that made every sort of a large hour spill to disk.
+ */
+export const DUCKDB_MEMORY_SHARE = 0.4;
+
+/** Below this DuckDB runs out of memory on large hours (200 MB did at 4M events). */
+const MIN_MEMORY_LIMIT_MB = 256;
+
+/** DuckDB's memory limit for a function or machine with `totalMb` megabytes, e.g. '1415MB'. */
+export function memoryLimitForMemory(totalMb: number): string {
+  return `${Math.max(MIN_MEMORY_LIMIT_MB, Math.floor(totalMb * DUCKDB_MEMORY_SHARE))}MB`;
+}
+
 const UNITS: Record<string, number> = {
   b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
 };
