@@ -25,6 +25,7 @@ interface CompactFlags extends ConfigFlags {
   graceMinutes?: string;
   lookbackHours?: string;
   maxSkewHours?: string;
+  parallel: string;
 }
 
 function parseNow(text: string | undefined): number {
@@ -38,6 +39,12 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new ClicklakeError('bad_flag', `${flag} ${text} must be a number >= 0`, { flag, value: text });
+  return n;
+}
+
+function wholeNumberAtLeastOne(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new ClicklakeError('bad_flag', `${flag} ${text} must be a whole number of at least 1, e.g. ${flag} 2`, { flag, value: text });
   return n;
 }
 
@@ -77,6 +84,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
     .option('--max-skew-hours <n>', 'reject events whose time is further than this from their arrival hour (default: config, 168)')
     .option('--compression <codec>', 'Parquet codec: ZSTD or SNAPPY (default: config, ZSTD)')
     .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: 40% of this machine's memory, ${defaultMemoryLimit()}, like the Lambda's share of the function's)`)
+    .option('--parallel <n>', 'compact this many units at once, each with 1/n of the memory limit and threads (same lake as one at a time)', '1')
     .option('--json', 'print the summary as JSON (no progress display)')
     .addHelpText('after', '\nExamples:\n  clicklake compact --lake file://./lake --all\n  clicklake compact --lake s3://my-lake --hour 2024-05-01T13 --dry-run\n')
     .action(async (flags: CompactFlags) => {
@@ -87,6 +95,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
       const skew = positiveNumber('--max-skew-hours', flags.maxSkewHours);
       if (skew !== undefined) settings.compaction.maxSkewHours = skew;
       if (flags.hour && flags.all) throw new ClicklakeError('bad_flag', '--hour and --all cannot be combined: pick the hours, or all of them', {});
+      const parallel = wholeNumberAtLeastOne('--parallel', flags.parallel);
       const now = parseNow(flags.now);
       const spec = await loadTable(flags.table, settings.schemasDir);
       const store = openStore(lake);
@@ -118,6 +127,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
         io.stderr.write(`\r\x1b[K${current} ${e.phase}${detail}`);
       };
       const summary = await runUnits(ctx, plan.todo, {
+        parallel,
         onUnitStart: (u, i, total) => {
           current = `[${i + 1}/${total}] ${formatHour(u.hour)}`;
           if (!tty && !flags.json) io.stderr.write(`${current} (${u.reason}) ...\n`);

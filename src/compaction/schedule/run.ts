@@ -1,7 +1,9 @@
+import os from 'node:os';
 import { formatHour } from '../../partitions/hours.js';
 import type { ManifestCounts } from '../../manifest/manifest.js';
 import type { PlannedUnit } from './scheduler.js';
 import { compactUnit, type CompactionContext } from '../unit.js';
+import { parseByteSize } from '../write/memory.js';
 
 export interface UnitSummary {
   hour: string;
@@ -25,34 +27,71 @@ export interface RunOptions {
   mayStartUnit?: (lastUnitMs: number | undefined) => boolean;
   onUnitStart?: (unit: PlannedUnit, index: number, total: number) => void;
   onUnitDone?: (summary: UnitSummary, index: number, total: number) => void;
+  /**
+   * Units compacted at once (default 1). Each gets 1/N of the memory limit and of the threads, so
+   * the machine is shared as one unit would use it; outputs do not depend on N (processing is
+   * deterministic per unit), and summaries come back in plan order.
+   */
+  parallel?: number;
 }
 
-/** Compacts planned units oldest first; one unit's failure stops the run (the next run retries it). */
+/** The context one of `parallel` concurrent units runs with: its share of memory and threads. */
+export function unitShare(ctx: CompactionContext, parallel: number): CompactionContext {
+  if (parallel <= 1) return ctx;
+  const bytes = parseByteSize(ctx.memoryLimit);
+  const threads = ctx.threads ?? os.availableParallelism();
+  return {
+    ...ctx,
+    ...(bytes !== undefined ? { memoryLimit: `${Math.max(1, Math.floor(bytes / parallel / 1e6))}MB` } : {}),
+    threads: Math.max(1, Math.floor(threads / parallel)),
+  };
+}
+
+/**
+ * Compacts planned units oldest first, up to `parallel` at once; a unit's failure stops starting
+ * new ones and fails the run once those in flight have settled (the next run retries it).
+ */
 export async function runUnits(ctx: CompactionContext, units: PlannedUnit[], options: RunOptions = {}): Promise<RunSummary> {
-  const done: UnitSummary[] = [];
-  const deferred: string[] = [];
+  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+  const unitCtx = unitShare(ctx, parallel);
+  const results: Array<UnitSummary | undefined> = [];
+  let next = 0;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
   let lastMs: number | undefined;
-  for (const [i, unit] of units.entries()) {
-    if (options.mayStartUnit && !options.mayStartUnit(lastMs)) {
-      deferred.push(...units.slice(i).map((u) => formatHour(u.hour)));
-      break;
+  const worker = async (): Promise<void> => {
+    while (!stopped && !failure && next < units.length) {
+      if (options.mayStartUnit && !options.mayStartUnit(lastMs)) {
+        stopped = true;
+        return;
+      }
+      const i = next++;
+      const unit = units[i]!;
+      options.onUnitStart?.(unit, i, units.length);
+      const started = ctx.now();
+      try {
+        const { manifest } = await compactUnit(unitCtx, unit.hour, unit.inputs);
+        lastMs = ctx.now() - started;
+        const summary: UnitSummary = {
+          hour: manifest.hour,
+          reason: unit.reason,
+          counts: manifest.counts,
+          files: manifest.outputs.length,
+          durationMs: manifest.durationMs,
+          rejectReasons: manifest.rejectReasons,
+          unknownFields: manifest.unknownFields,
+        };
+        results[i] = summary;
+        options.onUnitDone?.(summary, i, units.length);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
-    options.onUnitStart?.(unit, i, units.length);
-    const started = ctx.now();
-    const { manifest } = await compactUnit(ctx, unit.hour, unit.inputs);
-    lastMs = ctx.now() - started;
-    const summary: UnitSummary = {
-      hour: manifest.hour,
-      reason: unit.reason,
-      counts: manifest.counts,
-      files: manifest.outputs.length,
-      durationMs: manifest.durationMs,
-      rejectReasons: manifest.rejectReasons,
-      unknownFields: manifest.unknownFields,
-    };
-    done.push(summary);
-    options.onUnitDone?.(summary, i, units.length);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, units.length) }, worker));
+  if (failure) throw failure.error;
+  const done = results.filter((u): u is UnitSummary => u !== undefined);
+  const deferred = units.slice(next).map((u) => formatHour(u.hour));
   const totals = { recordsIn: 0, written: 0, duplicates: 0, rejected: 0, bytesIn: 0, bytesOut: 0, files: 0, durationMs: 0 };
   for (const u of done) {
     for (const k of ['recordsIn', 'written', 'duplicates', 'rejected', 'bytesIn', 'bytesOut'] as const) totals[k] += u.counts[k];
