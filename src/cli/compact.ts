@@ -7,6 +7,7 @@ import { formatHour, HOUR_MS, parseHour } from '../partitions/hours.js';
 import { rawTablePrefix } from '../partitions/layout.js';
 import { loadTable } from '../schema/load.js';
 import { openStore } from '../storage/open.js';
+import { wholeNumberFlag } from './number-flags.js';
 import { addConfigOption, DEFAULT_LAKE, lakeOrDefault, settingsFor, type ConfigFlags } from './config-flags.js';
 import { ExitCode, type CliIO } from './io.js';
 import { renderTable } from './render-table.js';
@@ -39,12 +40,6 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new ClicklakeError('bad_flag', `${flag} ${text} must be a number >= 0`, { flag, value: text });
-  return n;
-}
-
-function wholeNumberAtLeastOne(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new ClicklakeError('bad_flag', `${flag} ${text} must be a whole number of at least 1, e.g. ${flag} 2`, { flag, value: text });
   return n;
 }
 
@@ -95,7 +90,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
       const skew = positiveNumber('--max-skew-hours', flags.maxSkewHours);
       if (skew !== undefined) settings.compaction.maxSkewHours = skew;
       if (flags.hour && flags.all) throw new ClicklakeError('bad_flag', '--hour and --all cannot be combined: pick the hours, or all of them', {});
-      const parallel = wholeNumberAtLeastOne('--parallel', flags.parallel);
+      const parallel = wholeNumberFlag('--parallel', flags.parallel);
       const now = parseNow(flags.now);
       const spec = await loadTable(flags.table, settings.schemasDir);
       const store = openStore(lake);
