@@ -159,6 +159,23 @@ describe('delivery', () => {
     expect(down.types.every((t) => t.startsWith('text/plain'))).toBe(true);
   });
 
+  it('waits out its backoff even when a full batch queues up meanwhile', async () => {
+    const down = scriptedFetch([503, 200]);
+    const { tracker, timers } = trackerWith({ fetch: down.fetch, batchSize: 2, random: () => 0.5 });
+    tracker.track('menu_view');
+    tracker.track('menu_view'); // full: sent at once, answered 503
+    await new Promise((r) => setImmediate(r));
+    expect(timers.delays()).toEqual([500]);
+    for (let i = 0; i < 4; i++) tracker.track('scroll', { scroll_depth_pct: i });
+    await new Promise((r) => setImmediate(r));
+    expect(down.bodies).toHaveLength(1);
+    expect(timers.delays()).toEqual([500]);
+    timers.runAll();
+    await new Promise((r) => setImmediate(r));
+    expect(down.bodies.map((b) => b.length)).toEqual([2, 2]);
+    expect(down.bodies[1]).toEqual(down.bodies[0]);
+  });
+
   it('never retries 400, 413 or 415: the batch is dropped with its reason, the next batch goes on', async () => {
     for (const status of [400, 413, 415]) {
       const down = scriptedFetch([status, 200]);

@@ -193,7 +193,8 @@
       var e = event(type, fields || {});
       drop(store.add([e]), 'queue_full');
       stats.queued++;
-      if (store.load().length - inFlight.length >= o.batchSize) flush();
+      // A full batch goes at once, unless the endpoint is being given its backoff time.
+      if (attempt === 0 && store.load().length - inFlight.length >= o.batchSize) flush();
       else schedule(o.flushIntervalMs);
       return e;
     }

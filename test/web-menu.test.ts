@@ -1,0 +1,100 @@
+/**
+ * The tracker on the demo menu in real headless Chromium: the page is served from web/ by a small
+ * server that records every POST /events; a guest scrolls, taps, orders and leaves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAjv, type ValidateFunction } from '../src/schema/ajv.js';
+import { loadTable } from '../src/schema/load.js';
+import { chromiumSkipReason, launchChromium, type Browser } from './support/chromium.js';
+import { ORDERED_ITEM, TAPPED_ITEM, visitMenu, waitUntil, type MenuVisit } from './support/menu-visit.js';
+import { startWebServer, type EventsRequest, type WebServer } from './support/web-server.js';
+
+const skip = chromiumSkipReason();
+if (skip) console.warn(`skipping the browser tests of the menu: ${skip}`);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let browser: Browser;
+let validate: ValidateFunction;
+
+beforeAll(async () => {
+  if (skip) return;
+  validate = createAjv().compile((await loadTable('click_events')).jsonSchema);
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+type Event = EventsRequest['events'][number];
+
+/** Each event of the 200-answered requests once, in arrival order; and how many arrived twice. */
+function delivered(requests: EventsRequest[]): { events: Event[]; repeats: number } {
+  const seen = new Map<string, Event>();
+  let repeats = 0;
+  for (const r of requests.filter((q) => q.status === 200)) {
+    for (const e of r.events) {
+      if (seen.has(e.event_id)) repeats++;
+      else seen.set(e.event_id, e);
+    }
+  }
+  return { events: [...seen.values()], repeats };
+}
+
+/** What one visit must have sent, whatever the delivery path. */
+function expectVisit(events: Event[], visit: MenuVisit): void {
+  expect(visit.dropped).toEqual({});
+  expect(events).toHaveLength(visit.made);
+  for (const e of events) {
+    expect(validate(e), `${JSON.stringify(e)}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    expect(e.event_id).toMatch(UUID);
+    expect(e).toMatchObject({ session_id: visit.sessionId, restaurant_id: 'corner-table', menu_id: 'all-day' });
+  }
+  const of = (type: string) => events.filter((e) => e.event_type === type).sort((a, b) => String(a.event_time).localeCompare(String(b.event_time)));
+  expect(of('menu_view')).toHaveLength(1);
+  expect(of('section_view').map((e) => [e.section_index, e.section])).toEqual(visit.sections.map((s) => [s.index, s.name]));
+  expect(of('item_view').map((e) => e.item_id).sort()).toEqual([...visit.itemIds].sort());
+  expect(of('item_click').map((e) => e.item_id)).toEqual([TAPPED_ITEM]);
+  expect(of('order_click').map((e) => e.item_id)).toEqual([ORDERED_ITEM]);
+  expect(of('order_click')[0]).toMatchObject({ item_name: 'Crème brûlée', price_cents: 850, position: 0 });
+  expect(of('scroll').map((e) => e.scroll_depth_pct)).toEqual([25, 50, 75, 100]);
+  expect(new Set(events.map((e) => e.anonymous_id)).size).toBe(1);
+}
+
+describe.skipIf(skip)('the demo menu in Chromium', () => {
+  let server: WebServer;
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('sends every event of a visit once: the menu, the sections in menu order, each dish seen, the tap, the order, the scroll depths', async () => {
+    server = await startWebServer();
+    const visit = await visitMenu(browser.context, `${server.base}/`);
+    await waitUntil(() => delivered(server.requests).events.length >= visit.made, `${visit.made} events at the server`);
+    const { events, repeats } = delivered(server.requests);
+    expectVisit(events, visit);
+    expect(repeats).toBe(0);
+    expect(server.requests.every((r) => r.contentType.startsWith('text/plain'))).toBe(true);
+    expect(server.requests.every((r) => r.events.length <= 25)).toBe(true);
+    expect(server.orders).toEqual([{ item_id: ORDERED_ITEM, item_name: 'Crème brûlée', price_cents: 850, quantity: 1 }]);
+    await server.close();
+  });
+
+  it('with 503 to the first requests, every event still arrives, with the ids it was first sent with', async () => {
+    const failFirst = 3;
+    server = await startWebServer({ failFirst });
+    const visit = await visitMenu(browser.context, `${server.base}/`, () => waitUntil(() => server.requests.length > failFirst, 'the retries past the 503s'));
+    await waitUntil(() => delivered(server.requests).events.length >= visit.made, `${visit.made} events at the server`);
+    const failed = server.requests.filter((r) => r.status === 503);
+    expect(failed).toHaveLength(failFirst);
+    const { events } = delivered(server.requests);
+    expectVisit(events, visit);
+    const arrived = new Set(events.map((e) => e.event_id));
+    const refused = failed.flatMap((r) => r.events);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const e of refused) expect(arrived.has(e.event_id)).toBe(true);
+    // The retried events are the same events, not new ones made for the retry.
+    const first = new Map(refused.map((e) => [e.event_id, e]));
+    for (const e of events.filter((x) => first.has(x.event_id))) expect(e).toEqual(first.get(e.event_id));
+  });
+});
