@@ -9,6 +9,7 @@ import { ExitCode, processIO, type CliIO } from './io.js';
 import { registerSchemaCommands } from './schema.js';
 import { registerCompactCommand } from './compact.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { CLICKLAKE_VERSION } from '../version.js';
 
 const ISSUES_URL = 'https://github.com/clicklake/clicklake/issues';
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIO): Command {
   registerQueryCommands(program, io);
   registerPartitionsCommands(program, io);
   registerIamCommands(program, io);
+  registerDashboardCommand(program, io);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }
