@@ -76,7 +76,7 @@ async function render(run: QueryRunner, where: string, options: DashboardOptions
   const filter = checkedFilter(options);
   const data = await loadPanels(run, PANELS, filter, where, options.allowEmpty ?? false);
   const panels = [];
-  for (const d of data) panels.push({ data: d, ...(d.rows.length ? { svg: await renderChartSvg(d.panel.chart(d.rows)) } : {}) });
+  for (const d of data) panels.push({ data: d, ...(d.rows.length ? { svg: await renderChartSvg(d.panel.chart(d.rows), d.panel.id) } : {}) });
   return renderDashboardHtml({
     title: options.title ?? 'Menu insights',
     scope: describeFilter(filter),

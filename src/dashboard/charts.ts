@@ -17,12 +17,23 @@ const CONFIG: NonNullable<TopLevelSpec['config']> = {
   axisX: { grid: true },
 };
 
-export async function renderChartSvg(spec: TopLevelSpec): Promise<string> {
+/**
+ * The chart as SVG text. Vega numbers clip paths with a counter global to the process; they are
+ * renamed `<idPrefix>-clipN`, counted from 1 in this chart, so the text depends only on the spec
+ * and the ids stay unique among the page's charts.
+ */
+export async function renderChartSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
   const { spec: vega } = compile({ ...spec, config: { ...CONFIG, ...spec.config } } as TopLevelSpec);
   const view = new View(parse(vega), { renderer: 'none' });
+  let svg: string;
   try {
-    return await view.toSVG();
+    svg = await view.toSVG();
   } finally {
     view.finalize();
   }
+  const ids = new Map<string, string>();
+  return svg.replace(/\bclip\d+\b/g, (id) => {
+    if (!ids.has(id)) ids.set(id, `${idPrefix}-clip${ids.size + 1}`);
+    return ids.get(id)!;
+  });
 }

@@ -31,6 +31,8 @@ export interface Panel {
 const ACCENT = '#b5452b';
 const LIGHT = '#e9c3b6';
 const WIDTH = 460;
+/** Counts are whole: no 0.5 ticks. */
+const COUNT_AXIS = { format: ',d', tickMinStep: 1 } as const;
 
 /**
  * Rows with a `dish` label: the dish's name, or its id when the events carried none; names that
@@ -71,7 +73,7 @@ LIMIT 15`,
     mark: { type: 'bar', color: ACCENT, cornerRadiusEnd: 3 },
     encoding: {
       y: { field: 'dish', type: 'nominal', sort: { field: 'views', order: 'descending' }, title: null, axis: { labelLimit: 200 } },
-      x: { field: 'views', type: 'quantitative', title: 'Views' },
+      x: { field: 'views', type: 'quantitative', title: 'Views', axis: COUNT_AXIS },
       tooltip: [{ field: 'dish' }, { field: 'views', format: ',' }],
     },
   }),
@@ -103,7 +105,7 @@ ORDER BY section_index`,
       y: { field: 'label', type: 'nominal', sort: { field: 'section_index', order: 'ascending' }, title: null, axis: { labelLimit: 200 } },
     },
     layer: [
-      { mark: { type: 'bar', color: LIGHT, cornerRadiusEnd: 3 }, encoding: { x: { field: 'sessions_reached', type: 'quantitative', title: 'Visits' } } },
+      { mark: { type: 'bar', color: LIGHT, cornerRadiusEnd: 3 }, encoding: { x: { field: 'sessions_reached', type: 'quantitative', title: 'Visits', axis: COUNT_AXIS } } },
       { mark: { type: 'bar', color: ACCENT, cornerRadiusEnd: 3, height: { band: 0.45 } }, encoding: { x: { field: 'sessions_stopped_here', type: 'quantitative' } } },
     ],
   }),
@@ -131,7 +133,7 @@ ORDER BY depth_bucket`,
     mark: { type: 'bar', color: ACCENT, cornerRadiusEnd: 3 },
     encoding: {
       x: { field: 'range', type: 'ordinal', sort: { field: 'depth_bucket', order: 'ascending' }, title: 'Deepest point reached', axis: { labelAngle: 0 } },
-      y: { field: 'sessions', type: 'quantitative', title: 'Visits' },
+      y: { field: 'sessions', type: 'quantitative', title: 'Visits', axis: COUNT_AXIS },
     },
   }),
 };
@@ -172,7 +174,7 @@ export const SESSIONS_DAILY: Panel = {
   title: 'Visits per day',
   explain: 'Menu visits (sessions) by the day they started (UTC), and how many of them ordered (dark).',
   view: 'session_summary',
-  sql: (where) => `SELECT dt, count(*) AS sessions, count_if(ordered) AS ordering_sessions, avg(duration_seconds) AS avg_duration_seconds
+  sql: (where) => `SELECT dt, count(*) AS sessions, count_if(ordered) AS ordering_sessions, round(avg(duration_seconds), 1) AS avg_duration_seconds
 FROM session_summary ${where}
 GROUP BY dt
 ORDER BY dt`,
@@ -188,7 +190,7 @@ ORDER BY dt`,
     data: { values: rows },
     encoding: { x: { field: 'dt', type: 'ordinal', title: null, axis: { labelAngle: rows.length > 7 ? -45 : 0 } } },
     layer: [
-      { mark: { type: 'bar', color: LIGHT, cornerRadiusEnd: 3 }, encoding: { y: { field: 'sessions', type: 'quantitative', title: 'Visits' } } },
+      { mark: { type: 'bar', color: LIGHT, cornerRadiusEnd: 3 }, encoding: { y: { field: 'sessions', type: 'quantitative', title: 'Visits', axis: COUNT_AXIS } } },
       { mark: { type: 'bar', color: ACCENT, cornerRadiusEnd: 3, width: { band: 0.45 } }, encoding: { y: { field: 'ordering_sessions', type: 'quantitative' } } },
     ],
   }),
