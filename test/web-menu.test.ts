@@ -69,13 +69,18 @@ describe.skipIf(skip)('the demo menu in Chromium', () => {
 
   it('sends every event of a visit once: the menu, the sections in menu order, each dish seen, the tap, the order, the scroll depths', async () => {
     server = await startWebServer();
-    const visit = await visitMenu(browser.context, `${server.base}/`);
+    // No timer flush: full batches go by fetch, the rest must leave by sendBeacon on pagehide.
+    const visit = await visitMenu(browser.context, `${server.base}/`, undefined, { flushIntervalMs: 600_000 });
     await waitUntil(() => delivered(server.requests).events.length >= visit.made, `${visit.made} events at the server`);
     const { events, repeats } = delivered(server.requests);
     expectVisit(events, visit);
     expect(repeats).toBe(0);
     expect(server.requests.every((r) => r.contentType.startsWith('text/plain'))).toBe(true);
     expect(server.requests.every((r) => r.events.length <= 25)).toBe(true);
+    const beaconed = server.requests.filter((r) => r.fetchMode === 'no-cors').flatMap((r) => r.events);
+    expect(beaconed.length).toBe(visit.made % 25);
+    expect(beaconed.map((e) => e.event_type)).toEqual(expect.arrayContaining(['item_click', 'order_click']));
+    expect(server.requests.filter((r) => r.fetchMode === 'cors').map((r) => r.events.length)).toEqual(Array(Math.floor(visit.made / 25)).fill(25));
     expect(server.orders).toEqual([{ item_id: ORDERED_ITEM, item_name: 'Crème brûlée', price_cents: 850, quantity: 1 }]);
     await server.close();
   });

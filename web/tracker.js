@@ -353,16 +353,24 @@
     };
   }
 
-  /** Config from window.clicklakeConfig over the script tag's data-* attributes. */
+  /**
+   * Config from window.clicklakeConfig over the script tag's data-* attributes. The tuning
+   * options (batchSize, flushIntervalMs, maxQueued, backoffBaseMs, backoffCapMs, maxAttempts)
+   * come only from window.clicklakeConfig.
+   */
   function pageConfig(win, script) {
     var data = (script && script.dataset) || {};
     var given = win.clicklakeConfig || {};
-    return {
+    var config = {
       endpoint: given.endpoint || data.endpoint || '/events',
       restaurantId: given.restaurantId || data.restaurantId,
       menuId: given.menuId || data.menuId,
       appVersion: given.appVersion || data.appVersion,
     };
+    ['batchSize', 'flushIntervalMs', 'maxQueued', 'backoffBaseMs', 'backoffCapMs', 'maxAttempts'].forEach(function (k) {
+      if (typeof given[k] === 'number') config[k] = given[k];
+    });
+    return config;
   }
 
   function start(win, script) {
@@ -370,16 +378,11 @@
     var storage = null;
     var session = null;
     try { storage = win.localStorage; session = win.sessionStorage; } catch (e) { /* storage blocked: memory only */ }
-    var tracker = createTracker({
-      endpoint: config.endpoint,
-      restaurantId: config.restaurantId,
-      menuId: config.menuId,
-      appVersion: config.appVersion,
-      storage: storage,
-      sessionStorage: session,
-      page: pageContext(win),
-      sendBeacon: win.navigator.sendBeacon ? win.navigator.sendBeacon.bind(win.navigator) : undefined,
-    });
+    config.storage = storage;
+    config.sessionStorage = session;
+    config.page = pageContext(win);
+    config.sendBeacon = win.navigator.sendBeacon ? win.navigator.sendBeacon.bind(win.navigator) : undefined;
+    var tracker = createTracker(config);
     var begin = function () { autoTrack(tracker, win); };
     if (win.document.readyState === 'loading') win.document.addEventListener('DOMContentLoaded', begin);
     else begin();

@@ -90,7 +90,7 @@ FROM menu_section_funnel ${where}
 GROUP BY section_index
 ORDER BY section_index`,
   columns: [
-    { name: 'section_index', label: '#', kind: 'integer' },
+    { name: 'section_index', label: 'Place (0 = first)', kind: 'integer' },
     { name: 'section', label: 'Section', kind: 'text' },
     { name: 'sessions_reached', label: 'Visits reaching it', kind: 'integer' },
     { name: 'sessions_stopped_here', label: 'Stopped here', kind: 'integer' },
@@ -100,9 +100,8 @@ ORDER BY section_index`,
     width: WIDTH,
     height: barHeight(rows),
     data: { values: rows },
-    transform: [{ calculate: "(datum.section_index + 1) + '. ' + datum.section", as: 'label' }],
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: { field: 'section_index', order: 'ascending' }, title: null, axis: { labelLimit: 200 } },
+      y: { field: 'section', type: 'nominal', sort: { field: 'section_index', order: 'ascending' }, title: null, axis: { labelLimit: 200 } },
     },
     layer: [
       { mark: { type: 'bar', color: LIGHT, cornerRadiusEnd: 3 }, encoding: { x: { field: 'sessions_reached', type: 'quantitative', title: 'Visits', axis: COUNT_AXIS } } },

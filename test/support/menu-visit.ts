@@ -51,12 +51,13 @@ export async function scrollToBottom(page: Page, step = 300): Promise<void> {
 }
 
 /**
- * Visits `url` (the menu) in `context`: scroll to the bottom, tap TAPPED_ITEM, order ORDERED_ITEM
+ * Visits `url` (the menu) in `context` (with `trackerConfig` as window.clicklakeConfig): scroll to the bottom, tap TAPPED_ITEM, order ORDERED_ITEM
  * (waits for the order API's answer), then, before leaving, calls `beforeLeave` (e.g. to wait for
  * the server's first answers), and navigates to about:blank so pagehide fires.
  */
-export async function visitMenu(context: BrowserContext, url: string, beforeLeave?: () => Promise<void>): Promise<MenuVisit> {
+export async function visitMenu(context: BrowserContext, url: string, beforeLeave?: () => Promise<void>, trackerConfig?: Record<string, number>): Promise<MenuVisit> {
   const page = await context.newPage();
+  if (trackerConfig) await page.addInitScript((config) => { (globalThis as unknown as { clicklakeConfig: unknown }).clicklakeConfig = config; }, trackerConfig);
   await page.goto(url);
   await page.waitForFunction(() => (globalThis as unknown as Partial<PageGlobals>).clicklake?.tracker !== undefined);
   const layout = await page.evaluate(() => {

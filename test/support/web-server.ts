@@ -16,6 +16,8 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 export interface EventsRequest {
   status: number;
   contentType: string;
+  /** `no-cors` for navigator.sendBeacon, `cors` for the tracker's fetch (Sec-Fetch-Mode). */
+  fetchMode: string;
   events: Array<Record<string, unknown> & { event_id: string; event_type: string }>;
 }
 
@@ -43,7 +45,7 @@ export async function startWebServer(options: { failFirst?: number } = {}): Prom
         const body = JSON.parse(await bodyOf(req)) as EventsRequest['events'] | EventsRequest['events'][number];
         const status = posts++ < (options.failFirst ?? 0) ? 503 : 200;
         const events = Array.isArray(body) ? body : [body];
-        requests.push({ status, contentType: req.headers['content-type'] ?? '', events });
+        requests.push({ status, contentType: req.headers['content-type'] ?? '', fetchMode: String(req.headers['sec-fetch-mode'] ?? ''), events });
         res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? JSON.stringify({ accepted: events.length }) : '{"message":"unavailable"}');
         return;
       }
