@@ -4,6 +4,7 @@
  * of the tracker and the end-to-end test through `clicklake serve`.
  */
 import type { BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** The few browser globals the page functions use (the project's TypeScript has no DOM lib). */
 interface Attributes { getAttribute(name: string): string | null }
@@ -93,4 +94,30 @@ export async function waitUntil(check: () => boolean, what: string, ms = 30_000)
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A time as milliseconds, from an RFC 3339 string (as sent) or a Date (as read from Parquet). */
+function ms(value: unknown): number {
+  return value instanceof Date ? value.getTime() : Date.parse(String(value));
+}
+
+/**
+ * Asserts that `events` are exactly what `visit` made, once each: as the server received them or
+ * as curated rows read back (event_time a Date there). One menu_view, the section views in menu
+ * order, every dish seen, the tap, the order, the scroll depths 25/50/75/100, one session.
+ */
+export function expectVisitEvents(events: Array<Record<string, unknown>>, visit: MenuVisit): void {
+  expect(visit.dropped).toEqual({});
+  expect(events).toHaveLength(visit.made);
+  expect(new Set(events.map((e) => e['event_id'])).size).toBe(visit.made);
+  for (const e of events) expect(e).toMatchObject({ session_id: visit.sessionId, restaurant_id: 'corner-table', menu_id: 'all-day' });
+  const of = (type: string) => events.filter((e) => e['event_type'] === type).sort((a, b) => ms(a['event_time']) - ms(b['event_time']) || Number(a['section_index']) - Number(b['section_index']));
+  expect(of('menu_view')).toHaveLength(1);
+  expect(of('section_view').map((e) => [e['section_index'], e['section']])).toEqual(visit.sections.map((s) => [s.index, s.name]));
+  expect(of('item_view').map((e) => e['item_id']).sort()).toEqual([...visit.itemIds].sort());
+  expect(of('item_click').map((e) => e['item_id'])).toEqual([TAPPED_ITEM]);
+  expect(of('order_click').map((e) => e['item_id'])).toEqual([ORDERED_ITEM]);
+  expect(of('order_click')[0]).toMatchObject({ item_name: 'Crème brûlée', price_cents: 850, position: 0 });
+  expect(of('scroll').map((e) => e['scroll_depth_pct']).sort((a, b) => Number(a) - Number(b))).toEqual([25, 50, 75, 100]);
+  expect(new Set(events.map((e) => e['anonymous_id'])).size).toBe(1);
 }
