@@ -236,6 +236,20 @@ describe('delivery', () => {
     tracker.leave();
     expect(ids(tracker.pending())).toEqual([...ids(inFlight), later.event_id]);
   });
+
+  it('beacons nothing while backing off: the events stay stored for the next page load', async () => {
+    const beacons: string[] = [];
+    const local = new MapStorage();
+    const down = scriptedFetch([503]);
+    const { tracker } = trackerWith({ fetch: down.fetch, storage: local, sessionStorage: new MapStorage(), sendBeacon: (_u: string, body: string) => beacons.push(body) > 0 });
+    const made = [tracker.track('menu_view'), tracker.track('scroll', { scroll_depth_pct: 25 })];
+    await tracker.flush(); // 503: a retry waits
+    tracker.track('scroll', { scroll_depth_pct: 50 });
+    tracker.leave();
+    expect(beacons).toEqual([]);
+    expect(ids(JSON.parse(local.getItem('clicklake:queue')!) as ClickEvent[]).slice(0, 2)).toEqual(ids(made));
+    expect(tracker.pending()).toHaveLength(3);
+  });
 });
 
 describe('events', () => {

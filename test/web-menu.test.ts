@@ -91,4 +91,25 @@ describe.skipIf(skip)('the demo menu in Chromium', () => {
     const first = new Map(refused.map((e) => [e.event_id, e]));
     for (const e of events.filter((x) => first.has(x.event_id))) expect(e).toEqual(first.get(e.event_id));
   });
+
+  it('when the server is down as the guest leaves, the events wait in localStorage and arrive, with their ids, on the next page load', async () => {
+    server = await startWebServer();
+    server.failing = true;
+    const visit = await visitMenu(browser.context, `${server.base}/`, () => waitUntil(() => server.requests.length > 0, 'a first refused request'));
+    const refusedIds = new Set(server.requests.flatMap((r) => r.events.map((e) => e.event_id)));
+    expect(delivered(server.requests).events).toEqual([]);
+    server.failing = false;
+
+    const page = await browser.context.newPage(); // a new tab: a new session, the same browser
+    await page.goto(`${server.base}/`);
+    const isFirstVisit = (e: Event) => e.session_id === visit.sessionId;
+    await waitUntil(() => delivered(server.requests).events.filter(isFirstVisit).length >= visit.made, `the first visit's ${visit.made} events`);
+    await page.close();
+    const events = delivered(server.requests).events;
+    expectVisit(events.filter(isFirstVisit), visit);
+    for (const id of refusedIds) expect(events.some((e) => e.event_id === id)).toBe(true);
+    const later = events.filter((e) => !isFirstVisit(e));
+    expect(later.map((e) => e.event_type)).toContain('menu_view');
+    expect(new Set(later.map((e) => e.anonymous_id))).toEqual(new Set([events[0]!.anonymous_id]));
+  });
 });

@@ -18,6 +18,8 @@
  * any other answer is final (the never-retry set first). On pagehide / hidden the events not in
  * flight go out by navigator.sendBeacon; a beacon the browser accepts counts as sent (resending
  * it on a later visit would land in another arrival hour, where compaction cannot dedupe it).
+ * While the endpoint is failing (a retry is waiting) nothing is beaconed: the events stay in
+ * localStorage and go out, with their ids, on the next page load of the site.
  *
  * Scroll depth: one `scroll` event each time the deepest point reached passes 25, 50, 75 and
  * 100 percent of the page, with that threshold as scroll_depth_pct.
@@ -235,10 +237,14 @@
       );
     }
 
-    /** The page is going away: hand every event not in flight to sendBeacon, a batch at a time. */
+    /**
+     * The page is going away: hand every event not in flight to sendBeacon, a batch at a time.
+     * Not while backing off: a beacon's answer is never seen, so events the endpoint just
+     * refused stay queued for the next page load instead of being lost to another 503.
+     */
     function leave() {
       if (timer !== null) { cancel(timer); timer = null; }
-      if (!beacon) return;
+      if (!beacon || attempt > 0) return;
       var waiting = store.load().filter(function (e) { return inFlight.indexOf(e.event_id) < 0; });
       for (var i = 0; i < waiting.length; i += o.batchSize) {
         var batch = waiting.slice(i, i + o.batchSize);

@@ -25,6 +25,8 @@ export interface WebServer {
   base: string;
   requests: EventsRequest[];
   orders: unknown[];
+  /** While true, every POST /events is answered 503. */
+  failing: boolean;
   close(): Promise<void>;
 }
 
@@ -38,12 +40,13 @@ export async function startWebServer(options: { failFirst?: number } = {}): Prom
   const requests: EventsRequest[] = [];
   const orders: unknown[] = [];
   let posts = 0;
+  const state = { failing: false };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (req.method === 'POST' && url.pathname === '/events') {
         const body = JSON.parse(await bodyOf(req)) as EventsRequest['events'] | EventsRequest['events'][number];
-        const status = posts++ < (options.failFirst ?? 0) ? 503 : 200;
+        const status = posts++ < (options.failFirst ?? 0) || state.failing ? 503 : 200;
         const events = Array.isArray(body) ? body : [body];
         requests.push({ status, contentType: req.headers['content-type'] ?? '', fetchMode: String(req.headers['sec-fetch-mode'] ?? ''), events });
         res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? JSON.stringify({ accepted: events.length }) : '{"message":"unavailable"}');
@@ -73,6 +76,12 @@ export async function startWebServer(options: { failFirst?: number } = {}): Prom
     base: `http://127.0.0.1:${port}`,
     requests,
     orders,
+    get failing() {
+      return state.failing;
+    },
+    set failing(value: boolean) {
+      state.failing = value;
+    },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
