@@ -10,6 +10,7 @@ import { registerSchemaCommands } from './schema.js';
 import { registerCompactCommand } from './compact.js';
 import { registerDemoCommand } from './demo.js';
 import { registerCostCommand } from './cost.js';
+import { registerDashboardCommand } from './dashboard.js';
 import { CLICKLAKE_VERSION } from '../version.js';
 
 const ISSUES_URL = 'https://github.com/clicklake/clicklake/issues';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIO): Command {
   registerPartitionsCommands(program, io);
   registerIamCommands(program, io);
   registerCostCommand(program, io);
+  registerDashboardCommand(program, io);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }
