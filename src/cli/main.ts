@@ -11,6 +11,7 @@ import { registerCompactCommand } from './compact.js';
 import { registerDemoCommand } from './demo.js';
 import { registerCostCommand } from './cost.js';
 import { registerDashboardCommand } from './dashboard.js';
+import { registerServeCommand } from './serve.js';
 import { CLICKLAKE_VERSION } from '../version.js';
 
 const ISSUES_URL = 'https://github.com/clicklake/clicklake/issues';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIO): Command {
   registerIamCommands(program, io);
   registerCostCommand(program, io);
   registerDashboardCommand(program, io);
+  registerServeCommand(program, io);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }
