@@ -75,27 +75,35 @@ export class BufferedDelivery {
     await this.deliverWaiting();
   }
 
+  /**
+   * One delivery loop at a time. A segment queued while a loop was finishing is picked up by a new
+   * loop, started before anyone awaiting the old one resumes.
+   */
   private deliverWaiting(): Promise<void> {
-    this.delivering ??= (async () => {
-      try {
-        while (this.waiting.length > 0) {
-          const segment = this.waiting[0]!;
-          try {
-            await this.deliverSegment(segment);
-            this.waiting.shift();
-            delete this.stats.lastError;
-          } catch (err) {
-            this.stats.lastError = `delivery to ${this.target.store.uri} failed: ${(err as Error).message ?? String(err)}`;
-            this.log.failed?.(segment, err);
-            return;
-          }
-        }
-      } finally {
-        this.stats.waitingSegments = this.waiting.length;
-        this.delivering = undefined;
-      }
-    })();
+    this.delivering ??= this.deliveryLoop().then((ok) => {
+      this.stats.waitingSegments = this.waiting.length;
+      this.delivering = undefined;
+      if (ok && this.waiting.length > 0) void this.deliverWaiting();
+    });
     return this.delivering;
+  }
+
+  /** false when a delivery failed (the segment stays first in line for the next tick). */
+  private async deliveryLoop(): Promise<boolean> {
+    await Promise.resolve();
+    while (this.waiting.length > 0) {
+      const segment = this.waiting[0]!;
+      try {
+        await this.deliverSegment(segment);
+        this.waiting.shift();
+        delete this.stats.lastError;
+      } catch (err) {
+        this.stats.lastError = `delivery to ${this.target.store.uri} failed: ${(err as Error).message ?? String(err)}`;
+        this.log.failed?.(segment, err);
+        return false;
+      }
+    }
+    return true;
   }
 
   private async deliverSegment(segment: ClosedSegment): Promise<void> {

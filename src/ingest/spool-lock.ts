@@ -32,7 +32,7 @@ export async function lockSpool(dir: string): Promise<SpoolLock> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
         throw new ClicklakeError('spool_in_use', `another clicklake serve (pid ${owner}) is using the spool ${dir}: stop it, or give this server its own --spool DIR`, { dir, pid: owner });
       }
       await unlink(file).catch(() => undefined);

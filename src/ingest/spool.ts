@@ -108,7 +108,16 @@ export class Spool {
   append(payload: Buffer, arrivalMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ bytes: frame(payload, arrivalMs), arrivalMs, resolve, reject });
-      this.draining ??= this.drain();
+      this.kick();
+    });
+  }
+
+  /** Starts the drain loop unless it runs; one queued while a loop was ending starts the next. */
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0) this.kick();
     });
   }
 
@@ -122,7 +131,6 @@ export class Spool {
         await this.round;
       }
     } finally {
-      this.draining = undefined;
       this.round = undefined;
     }
   }
