@@ -124,7 +124,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close: () =>
       (closing ??= (async () => {
         if (timer) clearInterval(timer);
+        // Requests in flight finish; a connection a browser keeps open past the deadline is cut.
+        const deadline = setTimeout(() => app.server.closeAllConnections(), 3_000);
         await app.close();
+        clearTimeout(deadline);
         try {
           await delivery.close();
           await compacting;

@@ -56,7 +56,11 @@ export async function curatedRows(lakeDir: string, table: string): Promise<Array
   }
   for (const dt of dts) {
     for (const file of await readdir(path.join(base, dt))) {
-      if (file.endsWith('.parquet')) rows.push(...(await readWithHyparquet(await readFile(path.join(base, dt, file)))));
+      if (!file.endsWith('.parquet')) continue;
+      for (const row of await readWithHyparquet(await readFile(path.join(base, dt, file)))) {
+        // BIGINT columns come back as bigint; the events were sent with JSON numbers.
+        rows.push(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+      }
     }
   }
   return rows;
