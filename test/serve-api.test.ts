@@ -62,7 +62,8 @@ async function post(url: string, body: string | Buffer, contentType = 'applicati
 
 async function rawObjects(lakeDir: string): Promise<Array<{ key: string; body: Buffer }>> {
   const root = path.join(lakeDir, 'raw');
-  const files = (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  // Skip the local store's temp files (.name.tmp-*): renamed into place while we list.
+  const files = (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.'));
   return Promise.all(files.map(async (f) => {
     const full = path.join(f.parentPath, f.name);
     return { key: path.relative(lakeDir, full).split(path.sep).join('/'), body: await readFile(full) };

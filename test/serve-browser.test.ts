@@ -56,7 +56,7 @@ async function rawEventIds(lakeDir: string): Promise<Set<string>> {
   const ids = new Set<string>();
   const root = path.join(lakeDir, 'raw');
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  for (const e of entries.filter((x) => x.isFile())) {
+  for (const e of entries.filter((x) => x.isFile() && !x.name.startsWith('.'))) {
     for (const line of (await readFile(path.join(e.parentPath, e.name), 'utf8')).split('\n').filter(Boolean)) {
       const body = JSON.parse(line) as { event_id: string } | Array<{ event_id: string }>;
       for (const ev of Array.isArray(body) ? body : [body]) ids.add(ev.event_id);
