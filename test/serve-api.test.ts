@@ -13,6 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveSettings } from '../src/config/settings.js';
 import { startServer, type RunningServer, type ServeOptions } from '../src/ingest/serve.js';
 import { MAX_BODY_BYTES } from '../src/ingest/request-model.js';
+import { deliverRecords } from '../src/ingest/delivery.js';
+import { DEFAULT_LAYOUT } from '../src/partitions/layout.js';
+import { openStore } from '../src/storage/open.js';
 import { loadTable } from '../src/schema/load.js';
 import { clickstream, type ClickEvent } from '../src/synth/clickstream.js';
 import { runCli } from './support/cli.js';
@@ -221,6 +224,26 @@ describe('clicklake serve: Firehose-compatible delivery', () => {
     expect(compact.code, compact.stderr).toBe(0);
     const summary = JSON.parse(compact.stdout) as { totals: { recordsIn: number; written: number; rejected: number; duplicates: number } };
     expect(summary.totals).toMatchObject({ recordsIn: events.length, written: events.length, rejected: 0, duplicates: 0 });
+    const rows = await curatedRows(lakeDir, 'click_events');
+    expect(rows.map((r) => r['event_id']).sort()).toEqual(events.map((e) => e.event_id).sort());
+  });
+
+  it('with compact-every, compacts closed hours in the background', async () => {
+    const lakeDir = await mkdtemp(path.join(tmpdir(), 'clicklake-serve-bg-'));
+    dirs.push(lakeDir);
+    const twoHoursAgo = Date.now() - 2 * 3_600_000;
+    const events = [...clickstream({ seed: 12, events: 300, startMs: twoHoursAgo - 1_800_000, spanMs: 600_000 })];
+    const store = openStore(pathToFileURL(lakeDir).href);
+    await deliverRecords(
+      { store, layout: DEFAULT_LAYOUT, table: 'click_events', stream: 'clicklake-click_events', gzip: false },
+      { id: 'earlier' },
+      events.map((e) => ({ arrivalMs: twoHoursAgo, payload: Buffer.from(JSON.stringify(e)) })),
+    );
+    const { server } = await serve({ lake: pathToFileURL(lakeDir).href, compactEveryMs: 200, compactGraceMs: 60_000 });
+    const manifest = path.join(lakeDir, '_manifests', 'click_events', new Date(twoHoursAgo).toISOString().slice(0, 13).replace(/-/g, '/').replace('T', '/') + '.json');
+    const deadline = Date.now() + 30_000;
+    while (!(await readFile(manifest).then(() => true, () => false)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await server.close();
     const rows = await curatedRows(lakeDir, 'click_events');
     expect(rows.map((r) => r['event_id']).sort()).toEqual(events.map((e) => e.event_id).sort());
   });
