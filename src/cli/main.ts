@@ -12,6 +12,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerCostCommand } from './cost.js';
 import { registerDashboardCommand } from './dashboard.js';
 import { registerServeCommand } from './serve.js';
+import { registerDeployCommands } from './deploy.js';
 import { CLICKLAKE_VERSION } from '../version.js';
 
 const ISSUES_URL = 'https://github.com/clicklake/clicklake/issues';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIO): Command {
   registerCostCommand(program, io);
   registerDashboardCommand(program, io);
   registerServeCommand(program, io);
+  registerDeployCommands(program, io);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   return program;
 }

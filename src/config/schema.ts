@@ -47,6 +47,37 @@ export interface ClicklakeConfig {
   viewsDir?: string;
   /** Athena partition projection on the Glue tables. Default true; false: register partitions with `clicklake partitions sync`. */
   projection?: boolean;
+  /** The AWS system `clicklake deploy synth` builds (src/deploy/); defaults in src/deploy/config.ts. */
+  deploy?: DeployConfig;
+}
+
+/** `deploy` section of the config. */
+export interface DeployConfig {
+  /** Primary Region (lake, ingestion, compaction, catalog). */
+  region?: string;
+  /** Region of the backup bucket the lake replicates to; must differ from `region`. */
+  backupRegion?: string;
+  /** Lake bucket name; default `clicklake-lake-<account>-<region>`. */
+  bucketName?: string;
+  /** Origins of the menu site(s) allowed to post events from the browser. */
+  allowedOrigins?: string[];
+  /** Where the alarms are mailed. */
+  alarmEmail?: string;
+  /** API Gateway stage throttling. */
+  throttle?: { rateLimit?: number; burstLimit?: number };
+  /** Firehose buffering hints. */
+  firehose?: { bufferIntervalSeconds?: number; bufferSizeMiB?: number };
+  /** Days before objects expire, per zone; noncurrent versions after `noncurrentDays`. */
+  retention?: { rawDays?: number; errorsDays?: number; noncurrentDays?: number; athenaResultsDays?: number };
+  /** Storage class of the replicas in the backup Region. */
+  replicaStorageClass?: 'STANDARD' | 'STANDARD_IA' | 'GLACIER_IR';
+  lambda?: { memoryMb?: number; ephemeralStorageMb?: number; timeoutSeconds?: number; schedule?: string; logRetentionDays?: number };
+  /** Athena workgroup's per-query scan cutoff in bytes. */
+  athenaScanCutoffBytes?: number;
+  /** The endpoint on the customer's own name. */
+  domain?: { name: string; certificateArn: string };
+  /** Step Functions fan-out for backfills. */
+  backfill?: { maxConcurrency?: number };
 }
 
 const prefixSchema = { type: 'string', pattern: '^[^/](.*[^/])?$' } as const;
@@ -100,6 +131,57 @@ export const CONFIG_JSON_SCHEMA = {
     schemasDir: { type: 'string', minLength: 1 },
     viewsDir: { type: 'string', minLength: 1 },
     projection: { type: 'boolean' },
+    deploy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+        backupRegion: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+        bucketName: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
+        allowedOrigins: { type: 'array', items: { type: 'string', pattern: '^(\\*|https?://[^/\\s]+)$' } },
+        alarmEmail: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
+        throttle: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { rateLimit: { type: 'number', minimum: 1, maximum: 100000 }, burstLimit: { type: 'integer', minimum: 1, maximum: 100000 } },
+        },
+        firehose: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { bufferIntervalSeconds: { type: 'integer', minimum: 0, maximum: 900 }, bufferSizeMiB: { type: 'integer', minimum: 1, maximum: 128 } },
+        },
+        retention: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            rawDays: { type: 'integer', minimum: 1, maximum: 36500 },
+            errorsDays: { type: 'integer', minimum: 1, maximum: 36500 },
+            noncurrentDays: { type: 'integer', minimum: 1, maximum: 36500 },
+            athenaResultsDays: { type: 'integer', minimum: 1, maximum: 36500 },
+          },
+        },
+        replicaStorageClass: { type: 'string', enum: ['STANDARD', 'STANDARD_IA', 'GLACIER_IR'] },
+        lambda: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            memoryMb: { type: 'integer', minimum: 128, maximum: 10240 },
+            ephemeralStorageMb: { type: 'integer', minimum: 512, maximum: 10240 },
+            timeoutSeconds: { type: 'integer', minimum: 60, maximum: 900 },
+            schedule: { type: 'string', pattern: '^(rate\\(\\d+ (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$' },
+            logRetentionDays: { type: 'integer', enum: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] },
+          },
+        },
+        athenaScanCutoffBytes: { type: 'integer', minimum: 10485760 },
+        domain: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'certificateArn'],
+          properties: { name: { type: 'string', pattern: '^[a-z0-9.-]+\\.[a-z]{2,}$' }, certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:' } },
+        },
+        backfill: { type: 'object', additionalProperties: false, properties: { maxConcurrency: { type: 'integer', minimum: 1, maximum: 10000 } } },
+      },
+    },
   },
 } as const;
 
@@ -115,4 +197,12 @@ export const PATTERN_HINTS: Record<string, string> = {
   '/database': 'lower-case letters, digits and underscores (Glue lowercases names)',
   '/athena/workgroup': 'letters, digits, ".", "_" or "-", up to 128 characters',
   '/athena/outputLocation': 'an S3 URI such as s3://my-athena-results/clicklake/',
+  '/deploy/region': 'an AWS Region such as us-east-1',
+  '/deploy/backupRegion': 'an AWS Region such as us-west-2, other than deploy.region',
+  '/deploy/bucketName': 'an S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens',
+  '/deploy/allowedOrigins': 'an origin such as https://menu.example.com (scheme and host, no path), or *',
+  '/deploy/alarmEmail': 'an email address such as ops@example.com',
+  '/deploy/lambda/schedule': 'an EventBridge expression such as rate(15 minutes) or cron(0/15 * * * ? *)',
+  '/deploy/domain/name': 'a host name such as events.example.com',
+  '/deploy/domain/certificateArn': 'an ACM certificate ARN (arn:aws:acm:...) in deploy.region',
 };

@@ -47,6 +47,8 @@ export interface CompactionPolicyOptions {
   account?: string;
   /** AWS partition: aws, aws-cn, aws-us-gov. Default aws. */
   partition?: string;
+  /** The SSE key's ARN as given, e.g. the deploy app's own key (a CloudFormation reference at synth time). */
+  kmsKeyArn?: string;
 }
 
 const trim = (s: string): string => s.replace(/^\/+|\/+$/g, '');
@@ -110,14 +112,14 @@ export function compactionLambdaPolicy(options: CompactionPolicyOptions): Policy
     { Sid: 'RemoveStaleOutputs', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: [...objects(layout.curatedPrefix), ...objects(layout.errorsPrefix)] },
   ];
   if (options.sse?.mode === 'aws:kms') {
-    if (!options.sse.kmsKeyId) {
+    if (!options.sse.kmsKeyId && !options.kmsKeyArn) {
       throw new ClicklakeError('kms_key_required', 'sse mode aws:kms needs "kmsKeyId" (the key ARN or id) to grant kms:GenerateDataKey and kms:Decrypt on it', {});
     }
     statements.push({
       Sid: 'UseLakeKmsKey',
       Effect: 'Allow',
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      Resource: [kmsKeyArn(options.sse.kmsKeyId, partition, region, account)],
+      Resource: [options.kmsKeyArn ?? kmsKeyArn(options.sse.kmsKeyId!, partition, region, account)],
     });
   }
   const glue = `arn:${partition}:glue:${region}:${account}`;

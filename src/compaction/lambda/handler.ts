@@ -22,6 +22,7 @@ import { compactionContext, manifestSettings } from '../context.js';
 import { checkedMemoryLimit, memoryLimitForMemory } from '../write/memory.js';
 import { runUnits, type RunSummary } from '../schedule/run.js';
 import { planUnits } from '../schedule/scheduler.js';
+import { metricsLine } from './metrics.js';
 
 /** What EventBridge sends on a schedule (only the fields used). */
 export interface ScheduledEvent {
@@ -96,6 +97,7 @@ export async function runCompactionJob(
   });
   if (summary.deferred.length) log('warn', 'time budget reached: remaining units are left for the next run', { deferred: summary.deferred });
   log('info', 'done', { table: spec.name, units: summary.units.length, deferred: summary.deferred.length, totals: summary.totals });
+  console.log(metricsLine(spec.name, summary, now()));
   return { ...summary, upToDate: plan.upToDate.length };
 }
 
