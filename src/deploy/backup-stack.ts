@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DeploySettings } from './config.js';
 import { BACKUP_KEY_ALIAS, backupBucketName } from './names.js';
+import { privateKmsBucket } from './storage.js';
 
 export class BackupStack extends Stack {
   readonly bucket: s3.Bucket;
@@ -20,18 +21,11 @@ export class BackupStack extends Stack {
     });
     this.bucket = new s3.Bucket(this, 'BackupBucket', {
       bucketName: backupBucketName(deploy.backupRegion),
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...privateKmsBucket(this.key),
       lifecycleRules: [
         { id: 'noncurrent-versions', noncurrentVersionExpiration: Duration.days(deploy.retention.noncurrentDays) },
         { id: 'incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
   }
 }

@@ -3,7 +3,7 @@
  * TableInput `clicklake catalog table-input` prints (the same function), and an Athena workgroup
  * (engine v3, enforced settings, encrypted results that expire, a per-query scan cutoff).
  */
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,6 +13,7 @@ import { tableInputs, type CatalogTarget } from '../catalog/table-input.js';
 import type { Settings } from '../config/settings.js';
 import type { TableSpec } from '../schema/types.js';
 import type { DeploySettings } from './config.js';
+import { privateKmsBucket } from './storage.js';
 
 export interface CatalogProps {
   settings: Settings;
@@ -55,20 +56,13 @@ export class Catalog extends Construct {
       }
     }
     this.results = new s3.Bucket(this, 'AthenaResults', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...privateKmsBucket(props.key),
       serverAccessLogsBucket: props.logs,
       serverAccessLogsPrefix: 'athena-results/',
       lifecycleRules: [
         { id: 'results-expire', expiration: Duration.days(deploy.retention.athenaResultsDays), noncurrentVersionExpiration: Duration.days(1) },
         { id: 'incomplete-uploads-abort', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: workgroupName(settings),

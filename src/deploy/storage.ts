@@ -17,6 +17,20 @@ export function zonePrefix(settings: Settings, zone: string): string {
   return `${settings.prefix ? `${settings.prefix}/` : ''}${zone}/`;
 }
 
+/** What every KMS-encrypted bucket of the app has: the key with a bucket key, versions, no public access, TLS only, no ACLs. */
+export function privateKmsBucket(key: kms.IKey): Pick<s3.BucketProps, 'encryption' | 'encryptionKey' | 'bucketKeyEnabled' | 'versioned' | 'blockPublicAccess' | 'enforceSSL' | 'objectOwnership' | 'removalPolicy'> {
+  return {
+    encryption: s3.BucketEncryption.KMS,
+    encryptionKey: key,
+    bucketKeyEnabled: true,
+    versioned: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.RETAIN,
+  };
+}
+
 /** Transitions of objects smaller than this never pay off: IA and Glacier IR bill 128 KB minimum. */
 export const MIN_TRANSITION_BYTES = 128 * 1024;
 
@@ -49,13 +63,7 @@ export class LakeStorage extends Construct {
     this.bucketName = lakeBucketName(deploy.region, deploy.bucketName);
     this.bucket = new s3.Bucket(this, 'Lake', {
       bucketName: this.bucketName,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...privateKmsBucket(this.key),
       serverAccessLogsBucket: this.logs,
       serverAccessLogsPrefix: 'lake/',
       lifecycleRules: [
@@ -70,7 +78,6 @@ export class LakeStorage extends Construct {
         { id: 'noncurrent-versions-expire', noncurrentVersionExpiration: Duration.days(deploy.retention.noncurrentDays) },
         { id: 'incomplete-uploads-abort', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.replicate(deploy);
   }
