@@ -18,7 +18,8 @@ import { loadTable } from '../src/schema/load.js';
 import { chromiumSkipReason, launchChromium, type Browser } from './support/chromium.js';
 import { runCli } from './support/cli.js';
 import { panelRows } from './support/dashboard-html.js';
-import { expectVisitEvents, ORDERED_ITEM, TAPPED_ITEM, visitMenu, type MenuVisit } from './support/menu-visit.js';
+import type { Page } from 'playwright-core';
+import { expectVisitEvents, ORDERED_ITEM, TAPPED_ITEM, trackerHasSent, visitMenu, type MenuVisit } from './support/menu-visit.js';
 import { curatedRows } from './support/serve-child.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
@@ -109,7 +110,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 30_000)
  * A visit through `base` (the server or a proxy to it), then delivery and compaction. The tracker
  * sends no beacon while it backs off, so a test with refusals waits (`beforeLeave`) for a retry.
  */
-async function visitAndCompact(lakeDir: string, server: RunningServer, base: string, beforeLeave?: () => Promise<void>): Promise<{ visit: MenuVisit; rows: Array<Record<string, unknown>> }> {
+async function visitAndCompact(lakeDir: string, server: RunningServer, base: string, beforeLeave?: (page: Page) => Promise<void>): Promise<{ visit: MenuVisit; rows: Array<Record<string, unknown>> }> {
   const visit = await visitMenu(browser.context, `${base}/`, beforeLeave);
   await waitFor(async () => (await rawEventIds(lakeDir)).size >= visit.made, `${visit.made} events in the raw zone`);
   await server.close();
@@ -162,7 +163,10 @@ describe.skipIf(skip)('clicklake serve end to end in Chromium', () => {
     const server = await serveLake(lakeDir);
     const proxy = await flakyProxy(server.url, 3);
     try {
-      const { visit, rows } = await visitAndCompact(lakeDir, server, proxy.base, () => waitFor(async () => proxy.refused >= 3 && proxy.forwarded > 0, 'a retry past the three 503s'));
+      const { visit, rows } = await visitAndCompact(lakeDir, server, proxy.base, async (page) => {
+        await waitFor(async () => proxy.refused >= 3 && proxy.forwarded > 0, 'a retry past the three 503s');
+        await trackerHasSent(page);
+      });
       expect(proxy.refused).toBe(3);
       expectVisitEvents(rows, visit);
     } finally {

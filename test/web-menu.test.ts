@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAjv, type ValidateFunction } from '../src/schema/ajv.js';
 import { loadTable } from '../src/schema/load.js';
 import { chromiumSkipReason, launchChromium, type Browser } from './support/chromium.js';
-import { expectVisitEvents, ORDERED_ITEM, visitMenu, waitUntil, type MenuVisit } from './support/menu-visit.js';
+import { expectVisitEvents, ORDERED_ITEM, trackerHasSent, visitMenu, waitUntil, type MenuVisit } from './support/menu-visit.js';
 import { startWebServer, type EventsRequest, type WebServer } from './support/web-server.js';
 
 const skip = chromiumSkipReason();
@@ -77,7 +77,10 @@ describe.skipIf(skip)('the demo menu in Chromium', () => {
   it('with 503 to the first requests, every event still arrives, with the ids it was first sent with', async () => {
     const failFirst = 3;
     server = await startWebServer({ failFirst });
-    const visit = await visitMenu(browser.context, `${server.base}/`, () => waitUntil(() => server.requests.length > failFirst, 'the retries past the 503s'));
+    const visit = await visitMenu(browser.context, `${server.base}/`, async (page) => {
+      await waitUntil(() => server.requests.length > failFirst, 'the retries past the 503s');
+      await trackerHasSent(page);
+    });
     await waitUntil(() => delivered(server.requests).events.length >= visit.made, `${visit.made} events at the server`);
     const failed = server.requests.filter((r) => r.status === 503);
     expect(failed).toHaveLength(failFirst);

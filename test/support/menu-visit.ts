@@ -14,7 +14,7 @@ interface PageGlobals {
   scrollY: number;
   innerHeight: number;
   document: { documentElement: { scrollHeight: number }; querySelectorAll(selector: string): Iterable<Attributes> };
-  clicklake: { tracker?: { stats: { queued: number; dropped: Record<string, number> }; sessionId: string } };
+  clicklake: { tracker?: { stats: { queued: number; sent: number; dropped: Record<string, number> }; sessionId: string } };
 }
 
 export const TAPPED_ITEM = 'pho-bo';
@@ -56,7 +56,7 @@ export async function scrollToBottom(page: Page, step = 300): Promise<void> {
  * (waits for the order API's answer), then, before leaving, calls `beforeLeave` (e.g. to wait for
  * the server's first answers), and navigates to about:blank so pagehide fires.
  */
-export async function visitMenu(context: BrowserContext, url: string, beforeLeave?: () => Promise<void>, trackerConfig?: Record<string, number>): Promise<MenuVisit> {
+export async function visitMenu(context: BrowserContext, url: string, beforeLeave?: (page: Page) => Promise<void>, trackerConfig?: Record<string, number>): Promise<MenuVisit> {
   const page = await context.newPage();
   if (trackerConfig) await page.addInitScript((config) => { (globalThis as unknown as { clicklakeConfig: unknown }).clicklakeConfig = config; }, trackerConfig);
   await page.goto(url);
@@ -77,7 +77,7 @@ export async function visitMenu(context: BrowserContext, url: string, beforeLeav
   await ordered;
   await page.locator('.toast:not([hidden])').waitFor();
 
-  if (beforeLeave) await beforeLeave();
+  if (beforeLeave) await beforeLeave(page);
   const state = await page.evaluate(() => {
     const t = (globalThis as unknown as PageGlobals).clicklake.tracker!;
     return { made: t.stats.queued, dropped: { ...t.stats.dropped }, sessionId: t.sessionId };
@@ -85,6 +85,15 @@ export async function visitMenu(context: BrowserContext, url: string, beforeLeav
   await page.goto('about:blank');
   await page.close();
   return { ...state, ...layout };
+}
+
+/**
+ * Waits until the page's tracker has had a batch accepted. A request reaching the server is not
+ * enough: until its answer is handled the tracker still backs off, and leaving then beacons
+ * nothing (the events wait for the next page load).
+ */
+export async function trackerHasSent(page: Page, ms = 30_000): Promise<void> {
+  await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).clicklake.tracker?.stats.sent ?? 0) > 0, undefined, { timeout: ms });
 }
 
 /** Polls `check` until it returns true or `ms` pass; then throws with `what`. */
