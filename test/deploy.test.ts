@@ -16,11 +16,13 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import velocity from 'velocityjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClicklakeConfig } from '../src/config/schema.js';
+import { validateConfig } from '../src/config/load.js';
 import { resolveSettings } from '../src/config/settings.js';
 import { buildDeployApp, type DeployApp } from '../src/deploy/app.js';
 import { acceptedTemplate, putRecordTemplate } from '../src/ingest/mapping-templates.js';
 import { requestModel } from '../src/ingest/request-model.js';
 import { firehosePrefixes, DEFAULT_LAYOUT } from '../src/partitions/layout.js';
+import { loadViews } from '../src/query/views.js';
 import { loadTable } from '../src/schema/load.js';
 import { runCli } from './support/cli.js';
 
@@ -317,5 +319,84 @@ describe('deploy synth: checks', () => {
     expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::KinesisFirehose::DeliveryStream')).toHaveLength(1);
     const bad = await runCli(['deploy', 'synth', '--config', 'bad.json'], work, {});
     expect(bad.code).toBe(1);
+  });
+});
+
+describe('deploy synth: the optional Cognito ingestion and QuickSight datasets', () => {
+  const PRINCIPAL = `arn:aws:quicksight:us-east-1:${ACCOUNT}:group/default/analysts`;
+  const OPTIONAL: ClicklakeConfig = { ...CONFIG, deploy: { ...CONFIG.deploy, cognito: { enabled: true }, quicksight: { enabled: true, principalArn: PRINCIPAL } } };
+  let optional: DeployApp;
+  let template: Template;
+  let optionalAssembly: CloudAssembly;
+  beforeAll(async () => {
+    optional = await buildDeployApp({ config: OPTIONAL, settings: resolveSettings(OPTIONAL), outdir: path.join(work, 'cdk.out.optional'), account: ACCOUNT });
+    optionalAssembly = optional.app.synth();
+    template = Template.fromStack(optional.lake);
+  }, 120_000);
+
+  it('are off by default', () => {
+    for (const type of ['AWS::Cognito::IdentityPool', 'AWS::QuickSight::DataSource', 'AWS::QuickSight::DataSet']) expect(Object.keys(lake.findResources(type))).toEqual([]);
+  });
+
+  it('lets Cognito guests do exactly one thing: PutRecordBatch on the click stream', () => {
+    const poolId = Object.keys(template.findResources('AWS::Cognito::IdentityPool'))[0]!;
+    expect(only(template, 'AWS::Cognito::IdentityPool')).toMatchObject({ AllowUnauthenticatedIdentities: true, AllowClassicFlow: false });
+    const streamId = Object.keys(template.findResources('AWS::KinesisFirehose::DeliveryStream'))[0]!;
+    const guest = only(template, 'AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Action: 'sts:AssumeRoleWithWebIdentity' })] } } });
+    expect(guest['AssumeRolePolicyDocument']).toMatchObject({
+      Statement: [{ Effect: 'Allow', Principal: { Federated: 'cognito-identity.amazonaws.com' }, Condition: { StringEquals: { 'cognito-identity.amazonaws.com:aud': { Ref: poolId } }, 'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'unauthenticated' } } }],
+    });
+    const policies = guest['Policies'] as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+    expect(policies.flatMap((p) => p.PolicyDocument.Statement)).toEqual([{ Effect: 'Allow', Action: 'firehose:PutRecordBatch', Resource: { 'Fn::GetAtt': [streamId, 'Arn'] } }]);
+    expect(guest['ManagedPolicyArns']).toBeUndefined();
+    const guestId = Object.keys(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Action: 'sts:AssumeRoleWithWebIdentity' })] } } }))[0]!;
+    expect(only(template, 'AWS::Cognito::IdentityPoolRoleAttachment')).toEqual({ IdentityPoolId: { Ref: poolId }, Roles: { unauthenticated: { 'Fn::GetAtt': [guestId, 'Arn'] } } });
+    template.hasOutput('GuestIdentityPoolId', { Value: { Ref: poolId } });
+  });
+
+  it('adds a QuickSight Athena source on the clicklake workgroup and one direct-query dataset per curated view, with the view\'s columns', async () => {
+    const workgroupId = Object.keys(template.findResources('AWS::Athena::WorkGroup'))[0]!;
+    const source = only(template, 'AWS::QuickSight::DataSource');
+    expect(source).toMatchObject({ Type: 'ATHENA', AwsAccountId: { Ref: 'AWS::AccountId' }, DataSourceParameters: { AthenaParameters: { WorkGroup: { Ref: workgroupId } } } });
+    expect((source['Permissions'] as Array<{ Principal: string }>).map((p) => p.Principal)).toEqual([PRINCIPAL]);
+    const datasets = Object.values(template.findResources('AWS::QuickSight::DataSet')).map((r) => (r as { Properties: Record<string, unknown> }).Properties);
+    const views = (await loadViews()).map((v) => v.name);
+    expect(datasets.map((d) => (Object.values(d['PhysicalTableMap'] as object)[0] as { RelationalTable: { Name: string } }).RelationalTable.Name).sort()).toEqual([...views].sort());
+    for (const d of datasets) {
+      expect(d).toMatchObject({ ImportMode: 'DIRECT_QUERY', Permissions: [{ Principal: PRINCIPAL }] });
+      for (const key of Object.keys(d['PhysicalTableMap'] as object)) expect(key).toMatch(/^[0-9a-zA-Z-]{1,64}$/);
+    }
+    // item_conversion.sql selects these, in this order (counts are bigint, the rate a double).
+    const conversion = datasets.map((d) => Object.values(d['PhysicalTableMap'] as object)[0] as { RelationalTable: { Name: string; Schema: string; Catalog: string; InputColumns: unknown[] } }).find((t) => t.RelationalTable.Name === 'item_conversion')!;
+    expect(conversion.RelationalTable).toMatchObject({ Catalog: 'AwsDataCatalog', Schema: 'clicklake' });
+    expect(conversion.RelationalTable.InputColumns).toEqual([
+      { Name: 'restaurant_id', Type: 'STRING' },
+      { Name: 'dt', Type: 'STRING' },
+      { Name: 'item_id', Type: 'STRING' },
+      { Name: 'item_name', Type: 'STRING' },
+      { Name: 'views', Type: 'INTEGER' },
+      { Name: 'order_clicks', Type: 'INTEGER' },
+      { Name: 'conversion_rate', Type: 'DECIMAL' },
+    ]);
+  });
+
+  it('passes cdk-nag and cfn-lint with them on', async (ctx) => {
+    const findings = optionalAssembly.stacks.flatMap((s) => s.messages.filter((m) => m.level !== 'info' && String(m.entry.data).includes('AwsSolutions-')).map((m) => `${s.stackName} ${m.id}: ${String(m.entry.data).split('\n')[0]}`));
+    expect(findings).toEqual([]);
+    const which = await promisify(execFile)('sh', ['-c', 'command -v cfn-lint']).catch(() => undefined);
+    if (!which) {
+      console.warn('skipping cfn-lint: not installed (pip install cfn-lint)');
+      ctx.skip();
+      return;
+    }
+    const result = await promisify(execFile)('cfn-lint', ['--format', 'parseable', path.join(work, 'cdk.out.optional', 'ClicklakeLake.template.json')]).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+    );
+    expect(result.code & 2, result.out).toBe(0);
+  });
+
+  it('refuses QuickSight without the principal to share with, naming the setting', () => {
+    expect(() => validateConfig({ deploy: { quicksight: { enabled: true } } }, 'clicklake.config.json')).toThrow(/deploy\/quicksight\/principalArn/);
   });
 });

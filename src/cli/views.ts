@@ -3,10 +3,9 @@ import type { Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import { ClicklakeError } from '../errors.js';
 import { applyViewsOnAthena, type ViewResult } from '../query/athena.js';
-import { applyViewsLocally, openLocalEngine, type LocalTable } from '../query/local-engine.js';
+import { applyViewsLocally, localTablesOf, openLocalEngine, type LocalTable } from '../query/local-engine.js';
 import { loadViews } from '../query/views.js';
 import { loadSchemas } from '../schema/load.js';
-import { duckdbType } from '../schema/render-types.js';
 import { addAthenaOptions, addConfigOption, DEFAULT_LAKE, lakeOrDefault, settingsFor, type ConfigFlags } from './config-flags.js';
 import type { CliIO } from './io.js';
 
@@ -17,8 +16,7 @@ interface ViewsFlags extends ConfigFlags {
 
 /** The curated tables of the schemas, as the local engine registers them. */
 export async function localTables(settings: Settings): Promise<LocalTable[]> {
-  const specs = await loadSchemas(settings.schemasDir);
-  return specs.map((spec) => ({ name: spec.name, columns: spec.columns.map((f) => ({ name: f.name, duckdbType: duckdbType(f.type) })) }));
+  return localTablesOf(await loadSchemas(settings.schemasDir));
 }
 
 /** The `file://` lake the local engine reads (the default lake when none is set), or a clear error. */

@@ -78,6 +78,13 @@ export interface DeployConfig {
   domain?: { name: string; certificateArn: string };
   /** Step Functions fan-out for backfills. */
   backfill?: { maxConcurrency?: number };
+  /**
+   * Off by default. A Cognito identity pool whose guests may only PutRecordBatch on the stream:
+   * menu pages send straight to Firehose, and the bill has no API Gateway line.
+   */
+  cognito?: { enabled: boolean };
+  /** Off by default. A QuickSight Athena data source and one dataset per curated view, shared with `principalArn`. */
+  quicksight?: { enabled: boolean; principalArn?: string };
 }
 
 const prefixSchema = { type: 'string', pattern: '^[^/](.*[^/])?$' } as const;
@@ -180,6 +187,15 @@ export const CONFIG_JSON_SCHEMA = {
           properties: { name: { type: 'string', pattern: '^[a-z0-9.-]+\\.[a-z]{2,}$' }, certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:' } },
         },
         backfill: { type: 'object', additionalProperties: false, properties: { maxConcurrency: { type: 'integer', minimum: 1, maximum: 10000 } } },
+        cognito: { type: 'object', additionalProperties: false, required: ['enabled'], properties: { enabled: { type: 'boolean' } } },
+        quicksight: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['enabled'],
+          properties: { enabled: { type: 'boolean' }, principalArn: { type: 'string', pattern: '^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\\d{12}:(user|group)/.+$' } },
+          if: { properties: { enabled: { const: true } } },
+          then: { properties: { principalArn: { type: 'string' } }, required: ['principalArn'] },
+        },
       },
     },
   },
@@ -205,4 +221,5 @@ export const PATTERN_HINTS: Record<string, string> = {
   '/deploy/lambda/schedule': 'an EventBridge expression such as rate(15 minutes) or cron(0/15 * * * ? *)',
   '/deploy/domain/name': 'a host name such as events.example.com',
   '/deploy/domain/certificateArn': 'an ACM certificate ARN (arn:aws:acm:...) in deploy.region',
+  '/deploy/quicksight/principalArn': 'a QuickSight user or group ARN such as arn:aws:quicksight:us-east-1:123456789012:user/default/analyst',
 };

@@ -10,6 +10,8 @@ import { App } from 'aws-cdk-lib';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { ClicklakeConfig } from '../config/schema.js';
 import type { Settings } from '../config/settings.js';
+import { viewColumns } from '../query/view-columns.js';
+import { loadViews } from '../query/views.js';
 import { loadSchemas } from '../schema/load.js';
 import { BackupStack } from './backup-stack.js';
 import { resolveDeploySettings, type DeploySettings } from './config.js';
@@ -58,6 +60,8 @@ export async function buildDeployApp(options: DeployAppOptions): Promise<DeployA
     if (existsSync(path.join(LAMBDA_BUNDLE_DIR, 'index.mjs'))) lambdaCodeDir = LAMBDA_BUNDLE_DIR;
     else lambdaCodeDir = placeholderLambda = placeholderBundle(options.outdir);
   }
+  // DuckDB only when QuickSight needs the views' columns.
+  const columns = deploy.quicksightPrincipalArn ? await viewColumns(specs, await loadViews(options.settings.viewsDir)) : undefined;
   const app = new App({ outdir: options.outdir });
   const account = options.account ?? process.env['CDK_DEFAULT_ACCOUNT'];
   const env = (region: string) => (account ? { account, region } : { region });
@@ -66,7 +70,7 @@ export async function buildDeployApp(options: DeployAppOptions): Promise<DeployA
   const lake = new LakeStack(
     app,
     STACKS.lake,
-    { settings: options.settings, deploy, specs, ingestTable: options.ingestTable ?? 'click_events', lambdaCodeDir },
+    { settings: options.settings, deploy, specs, ingestTable: options.ingestTable ?? 'click_events', lambdaCodeDir, ...(columns ? { viewColumns: columns } : {}) },
     { env: env(deploy.region), description: 'clicklake: collection endpoint, Firehose, the lake, compaction, catalog and monitoring' },
   );
   lake.addStackDependency(backup, 'the lake replicates to the backup bucket, which must exist first');

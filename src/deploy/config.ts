@@ -20,6 +20,9 @@ export interface DeploySettings {
   athenaScanCutoffBytes: number;
   domain?: { name: string; certificateArn: string };
   backfill: { maxConcurrency: number };
+  cognito: boolean;
+  /** The QuickSight user or group the data source and datasets are shared with; absent: no QuickSight. */
+  quicksightPrincipalArn?: string;
 }
 
 export const DEPLOY_DEFAULTS = {
@@ -56,7 +59,9 @@ export function resolveDeploySettings(deploy: DeployConfig = {}): DeploySettings
     lambda: { ...DEPLOY_DEFAULTS.lambda, ...deploy.lambda },
     athenaScanCutoffBytes: deploy.athenaScanCutoffBytes ?? DEPLOY_DEFAULTS.athenaScanCutoffBytes,
     backfill: { ...DEPLOY_DEFAULTS.backfill, ...deploy.backfill },
+    cognito: deploy.cognito?.enabled ?? false,
   };
+  if (deploy.quicksight?.enabled && deploy.quicksight.principalArn) settings.quicksightPrincipalArn = deploy.quicksight.principalArn;
   if (deploy.bucketName) settings.bucketName = deploy.bucketName;
   if (deploy.alarmEmail) settings.alarmEmail = deploy.alarmEmail;
   if (deploy.domain) settings.domain = deploy.domain;

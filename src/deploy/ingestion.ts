@@ -82,7 +82,6 @@ export class Ingestion extends Construct {
         cloudWatchLoggingOptions: { enabled: true, logGroupName: logGroup.logGroupName, logStreamName: logStream.logStreamName },
       },
     });
-    stream.node.addDependency(role);
     return stream;
   }
 

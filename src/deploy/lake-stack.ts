@@ -6,8 +6,11 @@ import type { TableSpec } from '../schema/types.js';
 import { Catalog } from './catalog.js';
 import { Compaction } from './compaction.js';
 import type { DeploySettings } from './config.js';
+import type { ViewColumn } from '../query/view-columns.js';
+import { BrowserIngestion } from './browser-ingestion.js';
 import { Ingestion } from './ingestion.js';
 import { Monitoring } from './monitoring.js';
+import { QuickSightDatasets } from './quicksight.js';
 import { LakeStorage } from './storage.js';
 
 export interface LakeStackInputs {
@@ -17,6 +20,8 @@ export interface LakeStackInputs {
   /** The table the collection endpoint feeds (the click events). */
   ingestTable: string;
   lambdaCodeDir: string;
+  /** Columns of each curated view; needed when deploy.quicksight is on. */
+  viewColumns?: Map<string, ViewColumn[]>;
 }
 
 export class LakeStack extends Stack {
@@ -25,6 +30,8 @@ export class LakeStack extends Stack {
   readonly compactions: Compaction[];
   readonly catalog: Catalog;
   readonly monitoring: Monitoring;
+  readonly browserIngestion?: BrowserIngestion;
+  readonly quicksight?: QuickSightDatasets;
 
   constructor(scope: Construct, id: string, inputs: LakeStackInputs, props: StackProps) {
     super(scope, id, props);
@@ -45,6 +52,15 @@ export class LakeStack extends Stack {
       dlq: ingestCompaction.dlq,
       key: this.storage.key,
     });
+    if (deploy.cognito) {
+      this.browserIngestion = new BrowserIngestion(this, 'BrowserIngestion', { stream: this.ingestion.stream, streamName: this.ingestion.streamName });
+      new CfnOutput(this, 'GuestIdentityPoolId', { value: this.browserIngestion.identityPool.ref, description: 'menu pages get guest credentials here and PutRecordBatch straight to the stream' });
+      new CfnOutput(this, 'DeliveryStreamName', { value: this.ingestion.streamName, description: 'the Firehose stream guests put record batches on' });
+    }
+    if (deploy.quicksightPrincipalArn) {
+      if (!inputs.viewColumns) throw new Error('LakeStack: deploy.quicksight needs the views\' columns (viewColumns)');
+      this.quicksight = new QuickSightDatasets(this, 'QuickSight', { workgroup: this.catalog.workgroup, database: settings.database, principalArn: deploy.quicksightPrincipalArn, views: inputs.viewColumns });
+    }
     new CfnOutput(this, 'EventsEndpoint', { value: `${this.ingestion.api.url}events`, description: 'POST the click events here (the tracker\'s data-endpoint)' });
     new CfnOutput(this, 'LakeUri', { value: `s3://${bucketName}${settings.prefix ? `/${settings.prefix}` : ''}`, description: 'the lake: set "lake" in clicklake.config.json to this' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: this.catalog.workgroup.ref, description: 'set athena.workgroup in clicklake.config.json to this' });

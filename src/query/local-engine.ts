@@ -10,6 +10,8 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { ClicklakeError } from '../errors.js';
 import { withDuckDB } from '../base/duckdb.js';
 import { quotedIdentifier, quotedString } from '../base/sql.js';
+import { duckdbType } from '../schema/render-types.js';
+import type { TableSpec } from '../schema/types.js';
 import { installTrinoMacros } from './trino-macros.js';
 import type { ViewDefinition } from './views.js';
 
@@ -18,6 +20,11 @@ export interface LocalTable {
   name: string;
   /** Columns in order, with their DuckDB types (src/schema/render-types.ts `duckdbType`). Without `dt`. */
   columns: Array<{ name: string; duckdbType: string }>;
+}
+
+/** The curated tables of the schemas, as the local engine registers them. */
+export function localTablesOf(specs: TableSpec[]): LocalTable[] {
+  return specs.map((spec) => ({ name: spec.name, columns: spec.columns.map((f) => ({ name: f.name, duckdbType: duckdbType(f.type) })) }));
 }
 
 export interface LocalEngineOptions {
