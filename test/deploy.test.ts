@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClicklakeConfig } from '../src/config/schema.js';
 import { validateConfig } from '../src/config/load.js';
 import { resolveSettings } from '../src/config/settings.js';
+import { backfillDefinition } from '../src/compaction/fanout/definition.js';
 import { buildDeployApp, type DeployApp } from '../src/deploy/app.js';
 import { acceptedTemplate, putRecordTemplate } from '../src/ingest/mapping-templates.js';
 import { requestModel } from '../src/ingest/request-model.js';
@@ -222,7 +223,7 @@ describe('deploy synth: ingestion', () => {
 
 describe('deploy synth: compaction, catalog, monitoring', () => {
   it('runs the compaction Lambda on arm64 / nodejs22.x with the advised memory, timeout and storage, one at a time, on the schedule, failures to a DLQ', () => {
-    const fn = only(lake, 'AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
+    const fn = only(lake, 'AWS::Lambda::Function', { Properties: { Handler: 'index.handler', ReservedConcurrentExecutions: 1 } });
     expect(fn).toMatchObject({ Architectures: ['arm64'], Runtime: 'nodejs22.x', MemorySize: 3538, Timeout: 900, ReservedConcurrentExecutions: 1, EphemeralStorage: { Size: 4096 } });
     expect((fn['DeadLetterConfig'] as { TargetArn: unknown }).TargetArn).toBeDefined();
     expect(resolve((fn['Environment'] as { Variables: Record<string, unknown> }).Variables)).toMatchObject({ CLICKLAKE_LAKE: 's3://acme-clicks/prod', CLICKLAKE_TABLE: 'click_events', CLICKLAKE_SSE: 'aws:kms' });
@@ -236,7 +237,7 @@ describe('deploy synth: compaction, catalog, monitoring', () => {
     const printed = await runCli(['iam-policy', '--region', 'us-east-1', '--account', ACCOUNT], work);
     expect(printed.code, printed.stderr).toBe(0);
     const expected = JSON.parse(printed.stdout) as { Statement: Array<{ Sid: string; Resource: unknown }> };
-    const fn = only(lake, 'AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
+    const fn = only(lake, 'AWS::Lambda::Function', { Properties: { Handler: 'index.handler', ReservedConcurrentExecutions: 1 } });
     const roleId = (fn['Role'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const role = lake.toJSON().Resources[roleId].Properties as { Policies: Array<{ PolicyName: string; PolicyDocument: { Statement: Array<{ Sid: string; Resource: unknown }> } }> };
     const deployed = resolve(role.Policies.find((p) => p.PolicyName === 'compaction')!.PolicyDocument) as { Statement: Array<{ Sid: string; Resource: unknown }> };
@@ -267,6 +268,36 @@ describe('deploy synth: compaction, catalog, monitoring', () => {
         ResultConfiguration: Match.objectLike({ EncryptionConfiguration: Match.objectLike({ EncryptionOption: 'SSE_KMS' }) }),
       }),
     });
+  });
+
+  it('fans backfills out with a Distributed Map over the backfill function: the same definition the tests run, the configured concurrency, a role for just that', () => {
+    const scheduled = only(lake, 'AWS::Lambda::Function', { Properties: { Handler: 'index.handler', ReservedConcurrentExecutions: 1 } });
+    const functions = Object.entries(lake.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }));
+    expect(functions).toHaveLength(2);
+    const [backfillId, backfillFn] = functions.find(([, r]) => (r as { Properties: Record<string, unknown> }).Properties['ReservedConcurrentExecutions'] === undefined)! as [string, { Properties: Record<string, unknown> }];
+    // Same code, role, memory and environment as the scheduled function; no schedule targets it.
+    for (const k of ['Code', 'Role', 'MemorySize', 'Timeout', 'Architectures', 'Runtime', 'Environment', 'EphemeralStorage']) expect(backfillFn.Properties[k]).toEqual(scheduled[k]);
+    const rules = Object.values(lake.findResources('AWS::Events::Rule')).flatMap((r) => ((r as { Properties: { Targets?: Array<{ Arn: unknown }> } }).Properties.Targets ?? []).map((t) => JSON.stringify(t.Arn)));
+    expect(rules.some((arn) => arn.includes(backfillId))).toBe(false);
+
+    const machine = only(lake, 'AWS::StepFunctions::StateMachine');
+    expect(machine).toMatchObject({ StateMachineName: 'clicklake-backfill-click_events', StateMachineType: 'STANDARD', LoggingConfiguration: { Level: 'ALL' } });
+    expect(machine['DefinitionSubstitutions']).toEqual({ CompactFunctionArn: { 'Fn::GetAtt': [backfillId, 'Arn'] } });
+    const definition = JSON.parse(machine['DefinitionString'] as string) as { States: Record<string, { Type: string; MaxConcurrency: number; ItemProcessor: { ProcessorConfig: unknown; States: Record<string, { Parameters?: Record<string, unknown> }> } }> };
+    expect(definition).toEqual(backfillDefinition({ maxConcurrency: 50 }));
+    const map = definition.States['CompactHours']!;
+    expect(map).toMatchObject({ Type: 'Map', MaxConcurrency: 50, ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } } });
+    expect(map.ItemProcessor.States['Compact']!.Parameters).toEqual({ FunctionName: '${CompactFunctionArn}', 'Payload.$': '$' });
+
+    const roleId = (machine['RoleArn'] as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const policy = Object.values(lake.findResources('AWS::IAM::Policy')).map((p) => (p as { Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties).find((p) => p.Roles.some((r) => r.Ref === roleId))!;
+    const actions = policy.PolicyDocument.Statement.flatMap((st) => [st.Action].flat()).sort();
+    expect(actions).toEqual(['lambda:InvokeFunction', 'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:UpdateLogDelivery', 'states:DescribeExecution', 'states:StartExecution', 'states:StopExecution'].sort());
+    const invoke = policy.PolicyDocument.Statement.find((st) => st.Action === 'lambda:InvokeFunction')!;
+    expect(JSON.stringify(invoke.Resource)).toContain(backfillId);
+    const scheduledId = functions.find(([id]) => id !== backfillId)![0];
+    expect(JSON.stringify(invoke.Resource)).not.toContain(scheduledId);
+    lake.hasOutput('BackfillStateMachine', {});
   });
 
   it('alarms on API errors, Firehose freshness and failures, Lambda errors and duration, the DLQ, compaction lag and the rejected share, to the mailed topic', () => {
@@ -324,7 +355,7 @@ describe('deploy synth: checks', () => {
 
 describe('deploy synth: the optional Cognito ingestion and QuickSight datasets', () => {
   const PRINCIPAL = `arn:aws:quicksight:us-east-1:${ACCOUNT}:group/default/analysts`;
-  const OPTIONAL: ClicklakeConfig = { ...CONFIG, deploy: { ...CONFIG.deploy, cognito: { enabled: true }, quicksight: { enabled: true, principalArn: PRINCIPAL } } };
+  const OPTIONAL: ClicklakeConfig = { ...CONFIG, deploy: { ...CONFIG.deploy, cognito: { enabled: true }, quicksight: { enabled: true, principalArn: PRINCIPAL }, backfill: { maxConcurrency: 7 } } };
   let optional: DeployApp;
   let template: Template;
   let optionalAssembly: CloudAssembly;
@@ -333,6 +364,11 @@ describe('deploy synth: the optional Cognito ingestion and QuickSight datasets',
     optionalAssembly = optional.app.synth();
     template = Template.fromStack(optional.lake);
   }, 120_000);
+
+  it('takes the fan-out concurrency from deploy.backfill.maxConcurrency', () => {
+    const definition = JSON.parse(only(template, 'AWS::StepFunctions::StateMachine')['DefinitionString'] as string) as unknown;
+    expect(definition).toEqual(backfillDefinition({ maxConcurrency: 7 }));
+  });
 
   it('are off by default', () => {
     for (const type of ['AWS::Cognito::IdentityPool', 'AWS::QuickSight::DataSource', 'AWS::QuickSight::DataSet']) expect(Object.keys(lake.findResources(type))).toEqual([]);

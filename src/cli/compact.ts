@@ -13,6 +13,8 @@ import { ExitCode, type CliIO } from './io.js';
 import { renderTable } from './render-table.js';
 import { formatBytes } from '../query/scan-cost.js';
 import { checkedMemoryLimit } from '../compaction/write/memory.js';
+import { backfillStateMachineName, DEFAULT_HOURS_PER_BRANCH } from '../compaction/fanout/plan.js';
+import { runFanOutCommand } from './compact-fanout.js';
 
 interface CompactFlags extends ConfigFlags {
   table: string;
@@ -27,6 +29,25 @@ interface CompactFlags extends ConfigFlags {
   lookbackHours?: string;
   maxSkewHours?: string;
   parallel: string;
+  from?: string;
+  to?: string;
+  fanOut?: boolean;
+  hoursPerBranch: string;
+  stateMachine?: string;
+  pollSeconds: string;
+}
+
+/** `--from`/`--to` as a range of hours, or undefined; both or neither, not with --hour or --all. */
+function rangeOf(flags: CompactFlags): { from: number; to: number } | undefined {
+  if (flags.from === undefined && flags.to === undefined) {
+    if (flags.fanOut) throw new ClicklakeError('bad_flag', '--fan-out needs the range to backfill: add --from YYYY-MM-DDTHH --to YYYY-MM-DDTHH', {});
+    return undefined;
+  }
+  if (flags.from === undefined || flags.to === undefined) throw new ClicklakeError('bad_flag', `--from and --to go together: add ${flags.from === undefined ? '--from' : '--to'} YYYY-MM-DDTHH`, {});
+  if (flags.hour || flags.all) throw new ClicklakeError('bad_flag', '--from/--to cannot be combined with --hour or --all: pick one way to choose the hours', {});
+  const range = { from: parseHour(flags.from), to: parseHour(flags.to) };
+  if (range.from > range.to) throw new ClicklakeError('bad_flag', `--from ${flags.from} is after --to ${flags.to}: swap them`, { from: flags.from, to: flags.to });
+  return range;
 }
 
 function parseNow(text: string | undefined): number {
@@ -80,8 +101,14 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
     .option('--compression <codec>', 'Parquet codec: ZSTD or SNAPPY (default: config, ZSTD)')
     .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: 40% of this machine's memory, ${defaultMemoryLimit()}, like the Lambda's share of the function's)`)
     .option('--parallel <n>', 'compact this many units at once, each with 1/n of the memory limit and threads (same lake as one at a time)', '1')
+    .option('--from <YYYY-MM-DDTHH>', 'first arrival hour of a range to (re)compact (UTC, with --to)')
+    .option('--to <YYYY-MM-DDTHH>', 'last arrival hour of the range, included (must be closed)')
+    .option('--fan-out', 'run the range on the deployed backfill state machine (Step Functions, many Lambdas at once) instead of this machine')
+    .option('--hours-per-branch <n>', 'with --fan-out: hours each Lambda invocation compacts', String(DEFAULT_HOURS_PER_BRANCH))
+    .option('--state-machine <name|arn>', 'with --fan-out: the backfill state machine (default: clicklake-backfill-<table>, found by name)')
+    .option('--poll-seconds <n>', 'with --fan-out: how often to read the progress', '5')
     .option('--json', 'print the summary as JSON (no progress display)')
-    .addHelpText('after', '\nExamples:\n  clicklake compact --lake file://./lake --all\n  clicklake compact --lake s3://my-lake --hour 2024-05-01T13 --dry-run\n')
+    .addHelpText('after', '\nExamples:\n  clicklake compact --lake file://./lake --all\n  clicklake compact --lake s3://my-lake --hour 2024-05-01T13 --dry-run\n  clicklake compact --lake s3://my-lake --from 2024-01-01T00 --to 2024-12-31T23 --force --fan-out\n')
     .action(async (flags: CompactFlags) => {
       const settings = await settingsFor(io, flags);
       const lake = lakeOrDefault(settings, io.cwd);
@@ -90,7 +117,10 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
       const skew = positiveNumber('--max-skew-hours', flags.maxSkewHours);
       if (skew !== undefined) settings.compaction.maxSkewHours = skew;
       if (flags.hour && flags.all) throw new ClicklakeError('bad_flag', '--hour and --all cannot be combined: pick the hours, or all of them', {});
+      const range = rangeOf(flags);
       const parallel = wholeNumberFlag('--parallel', flags.parallel);
+      const hoursPerBranch = wholeNumberFlag('--hours-per-branch', flags.hoursPerBranch);
+      const pollSeconds = positiveNumber('--poll-seconds', flags.pollSeconds)!;
       const now = parseNow(flags.now);
       const spec = await loadTable(flags.table, settings.schemasDir);
       const store = openStore(lake);
@@ -101,10 +131,24 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
         lookbackMs: lookback * HOUR_MS,
         ...(flags.hour ? { hours: flags.hour.map(parseHour) } : {}),
         ...(flags.all ? { all: true } : {}),
+        ...(range ? { range } : {}),
         ...(flags.force ? { force: true } : {}),
         settings: manifestSettings(ctx),
       });
-      const idle = nothingToCompact(lake, rawTablePrefix(settings.layout, spec.name), plan.upToDate.length, flags.all ? 'all' : flags.hour ? 'hours' : lookback);
+      if (flags.fanOut) {
+        await runFanOutCommand(io, {
+          hours: plan.todo.map((u) => u.hour),
+          upToDate: plan.upToDate.length,
+          hoursPerBranch,
+          force: flags.force === true,
+          stateMachine: flags.stateMachine ?? backfillStateMachineName(spec.name),
+          pollMs: pollSeconds * 1000,
+          dryRun: flags.dryRun === true,
+          json: flags.json === true,
+        });
+        return;
+      }
+      const idle = nothingToCompact(lake, rawTablePrefix(settings.layout, spec.name), plan.upToDate.length, flags.all ? 'all' : flags.hour || range ? 'hours' : lookback);
       if (flags.dryRun) {
         if (flags.json) {
           io.stdout.write(`${JSON.stringify({ lake, todo: plan.todo.map((u) => ({ hour: formatHour(u.hour), reason: u.reason, inputs: u.inputs.length, bytes: u.inputs.reduce((s, i) => s + i.size, 0) })), upToDate: plan.upToDate }, null, 2)}\n`);

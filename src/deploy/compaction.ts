@@ -46,6 +46,12 @@ export function compactionPolicyFor(props: Pick<CompactionProps, 'settings' | 's
 
 export class Compaction extends Construct {
   readonly fn: lambda.Function;
+  /**
+   * The same code for the backfill fan-out (src/deploy/backfill.ts): no schedule and no reserved
+   * concurrency (the state machine's MaxConcurrency bounds it), so backfills never hold up or
+   * wait for the scheduled runs. Invoked synchronously, so no DLQ: the state machine reports failures.
+   */
+  readonly backfillFn: lambda.Function;
   readonly dlq: sqs.Queue;
   readonly logGroup: logs.LogGroup;
 
@@ -53,20 +59,20 @@ export class Compaction extends Construct {
     super(scope, id);
     const { settings, deploy, spec, key } = props;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: deploy.lambda.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+    const backfillLogs = new logs.LogGroup(this, 'BackfillLogs', { retention: deploy.lambda.logRetentionDays, removalPolicy: RemovalPolicy.DESTROY });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `clicklake compaction of ${spec.name}`,
       inlinePolicies: {
         compaction: iam.PolicyDocument.fromJson(compactionPolicyFor(props)),
         logs: new iam.PolicyDocument({
-          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] })],
+          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn, backfillLogs.logGroupArn] })],
         }),
       },
     });
     this.dlq = new sqs.Queue(this, 'DeadLetters', { encryptionMasterKey: key, retentionPeriod: Duration.days(14), enforceSSL: true });
     const root = settings.prefix ? `/${settings.prefix}` : '';
-    this.fn = new lambda.Function(this, 'Function', {
-      description: `clicklake: compact closed Firehose hours of ${spec.name} into Parquet`,
+    const common = {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
@@ -74,11 +80,7 @@ export class Compaction extends Construct {
       memorySize: deploy.lambda.memoryMb,
       ephemeralStorageSize: Size.mebibytes(deploy.lambda.ephemeralStorageMb),
       timeout: Duration.seconds(deploy.lambda.timeoutSeconds),
-      reservedConcurrentExecutions: 1,
-      retryAttempts: 0,
-      deadLetterQueue: this.dlq,
       role,
-      logGroup: this.logGroup,
       environment: {
         CLICKLAKE_LAKE: `s3://${props.bucketName}${root}`,
         CLICKLAKE_TABLE: spec.name,
@@ -91,6 +93,19 @@ export class Compaction extends Construct {
         CLICKLAKE_KMS_KEY_ID: key.keyArn,
         NODE_OPTIONS: '--enable-source-maps',
       },
+    } satisfies Partial<lambda.FunctionProps>;
+    this.fn = new lambda.Function(this, 'Function', {
+      ...common,
+      description: `clicklake: compact closed Firehose hours of ${spec.name} into Parquet`,
+      reservedConcurrentExecutions: 1,
+      retryAttempts: 0,
+      deadLetterQueue: this.dlq,
+      logGroup: this.logGroup,
+    });
+    this.backfillFn = new lambda.Function(this, 'BackfillFunction', {
+      ...common,
+      description: `clicklake: backfill of ${spec.name}, a list of hours per invocation (the backfill state machine)`,
+      logGroup: backfillLogs,
     });
     new events.Rule(this, 'Schedule', {
       description: `clicklake: compact ${spec.name} ${deploy.lambda.schedule}`,

@@ -7,6 +7,7 @@ import { Catalog } from './catalog.js';
 import { Compaction } from './compaction.js';
 import type { DeploySettings } from './config.js';
 import type { ViewColumn } from '../query/view-columns.js';
+import { Backfill } from './backfill.js';
 import { BrowserIngestion } from './browser-ingestion.js';
 import { Ingestion } from './ingestion.js';
 import { Monitoring } from './monitoring.js';
@@ -28,6 +29,7 @@ export class LakeStack extends Stack {
   readonly storage: LakeStorage;
   readonly ingestion: Ingestion;
   readonly compactions: Compaction[];
+  readonly backfills: Backfill[];
   readonly catalog: Catalog;
   readonly monitoring: Monitoring;
   readonly browserIngestion?: BrowserIngestion;
@@ -41,6 +43,7 @@ export class LakeStack extends Stack {
     const ingestSpec = specs.find((s) => s.name === inputs.ingestTable) ?? specs[0]!;
     this.ingestion = new Ingestion(this, 'Ingestion', { settings, deploy, spec: ingestSpec, bucket: this.storage.bucket, key: this.storage.key });
     this.compactions = specs.map((spec) => new Compaction(this, specs.length === 1 ? 'Compaction' : `Compaction-${spec.name}`, { settings, deploy, spec, bucketName, key: this.storage.key, codeDir: inputs.lambdaCodeDir }));
+    this.backfills = specs.map((spec, i) => new Backfill(this, specs.length === 1 ? 'Backfill' : `Backfill-${spec.name}`, { deploy, table: spec.name, fn: this.compactions[i]!.backfillFn }));
     this.catalog = new Catalog(this, 'Catalog', { settings, deploy, specs, bucketName, key: this.storage.key, logs: this.storage.logs });
     const ingestCompaction = this.compactions[specs.indexOf(ingestSpec)]!;
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -63,6 +66,7 @@ export class LakeStack extends Stack {
     }
     new CfnOutput(this, 'EventsEndpoint', { value: `${this.ingestion.api.url}events`, description: 'POST the click events here (the tracker\'s data-endpoint)' });
     new CfnOutput(this, 'LakeUri', { value: `s3://${bucketName}${settings.prefix ? `/${settings.prefix}` : ''}`, description: 'the lake: set "lake" in clicklake.config.json to this' });
+    new CfnOutput(this, 'BackfillStateMachine', { value: this.backfills[specs.indexOf(ingestSpec)]!.stateMachine.stateMachineArn, description: 'clicklake compact --from H --to H --fan-out starts this (found by name by default)' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: this.catalog.workgroup.ref, description: 'set athena.workgroup in clicklake.config.json to this' });
   }
 }

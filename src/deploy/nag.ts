@@ -21,6 +21,7 @@ export function acknowledgeFindings(stack: Stack): void {
     { id: 'AwsSolutions-APIG3', reason: 'No WAF web ACL by default: it bills per month and per request, against the customer\'s first priority (cost); throttling bounds abuse. Attach one to the stage if needed.' },
     { id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the compaction Lambda; it has no DLQ of its own.' },
     { id: 'AwsSolutions-COG7', reason: 'The optional guest identity pool (deploy.cognito) exists for anonymous menu-page guests; their role may only firehose:PutRecordBatch on the click stream.' },
+    { id: 'AwsSolutions-SF2', reason: 'No X-Ray on the backfill state machine: it bills per trace and the Map run already shows every branch with its error; the execution logs go to CloudWatch (level ALL).' },
     { id: 'AwsSolutions-L1', reason: 'nodejs22.x is the newest runtime clicklake is built and tested for (Node 20 and 22).' },
   ]);
 }

@@ -29,6 +29,8 @@ export interface ScheduleOptions {
   hours?: HourStart[];
   /** Every closed hour with raw data, however old. */
   all?: boolean;
+  /** The hours with raw data from `from` to `to` (both included; `to` must be closed). One listing. */
+  range?: { from: HourStart; to: HourStart };
   /** Redo units even when their manifest matches. */
   force?: boolean;
   /** What the current settings would record in a manifest; a difference means recompaction. */
@@ -39,7 +41,8 @@ function settingsDiffer(a: UnitManifest['settings'] | undefined, b: UnitManifest
   return !a || a.compression !== b.compression || a.maxSkewHours !== b.maxSkewHours || a.schemaHash !== b.schemaHash;
 }
 
-async function hoursWithData(store: ObjectStore, layout: LakeLayout, table: string): Promise<Map<HourStart, ObjectInfo[]>> {
+/** Every arrival hour with raw objects, from one listing of the table's raw prefix. */
+export async function hoursWithData(store: ObjectStore, layout: LakeLayout, table: string): Promise<Map<HourStart, ObjectInfo[]>> {
   const byHour = new Map<HourStart, ObjectInfo[]>();
   for await (const o of store.list(rawTablePrefix(layout, table))) {
     const hour = rawKeyHour(layout, table, o.key);
@@ -58,13 +61,19 @@ async function hoursWithData(store: ObjectStore, layout: LakeLayout, table: stri
  */
 export async function planUnits(store: ObjectStore, layout: LakeLayout, table: string, options: ScheduleOptions): Promise<UnitPlan> {
   let candidates: Map<HourStart, ObjectInfo[]>;
-  if (options.hours) {
-    for (const hour of options.hours) {
-      if (!isClosed(hour, options.now, options.graceMs)) {
-        const closesAt = new Date(hour + HOUR_MS + options.graceMs).toISOString();
-        throw new ClicklakeError('hour_not_closed', `hour ${formatHour(hour)} is still open: Firehose may deliver into it until ${closesAt} (hour end + grace). Wait, or pass --now to say what time it is`, { hour: formatHour(hour) });
-      }
+  const mustBeClosed = (hour: HourStart): void => {
+    if (!isClosed(hour, options.now, options.graceMs)) {
+      const closesAt = new Date(hour + HOUR_MS + options.graceMs).toISOString();
+      throw new ClicklakeError('hour_not_closed', `hour ${formatHour(hour)} is still open: Firehose may deliver into it until ${closesAt} (hour end + grace). Wait, or pass --now to say what time it is`, { hour: formatHour(hour) });
     }
+  };
+  if (options.range) {
+    const { from, to } = options.range;
+    mustBeClosed(to);
+    candidates = await hoursWithData(store, layout, table);
+    for (const hour of [...candidates.keys()]) if (hour < from || hour > to) candidates.delete(hour);
+  } else if (options.hours) {
+    for (const hour of options.hours) mustBeClosed(hour);
     candidates = new Map(await Promise.all(options.hours.map(async (h) => [h, await listUnitInputs(store, layout, table, h)] as const)));
   } else if (options.all) {
     candidates = await hoursWithData(store, layout, table);
