@@ -18,8 +18,6 @@ export interface FanOutCommandOptions {
   pollMs: number;
   dryRun: boolean;
   json: boolean;
-  /** The engine; default Step Functions through the SDK's default client. */
-  engine?: FanOutEngine;
 }
 
 /** Loaded only here: the SDK client is not needed by any other command. */
@@ -63,7 +61,7 @@ export async function runFanOutCommand(io: CliIO, options: FanOutCommandOptions)
     io.stdout.write(`nothing to compact in the range (${options.upToDate} hour(s) up to date; --force redoes them)\n`);
     return;
   }
-  const engine = options.engine ?? (await stepFunctionsEngine(options.stateMachine));
+  const engine = await stepFunctionsEngine(options.stateMachine);
   const tty = io.stderr.isTTY === true && !options.json;
   let last = '';
   const { id, summary } = await runFanOut(engine, input, {
