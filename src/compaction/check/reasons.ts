@@ -75,6 +75,16 @@ export class ReferenceValidator {
     return { code, reasons };
   }
 
+  /**
+   * The JSON name of a bigint column whose value JavaScript holds only approximately (an integer
+   * beyond 2^53, so JSON.parse rounded it), if any: what the JS path cannot write exactly.
+   */
+  inexactBigint(event: unknown): string | undefined {
+    if (event === null || typeof event !== 'object') return undefined;
+    const record = event as Record<string, unknown>;
+    return this.spec.columns.find((f) => f.type.kind === 'bigint' && typeof record[f.jsonName] === 'number' && !Number.isSafeInteger(record[f.jsonName]))?.jsonName;
+  }
+
   /** The clock-skew rule: an event time far from its arrival hour would create far-away partitions. */
   skewReason(value: unknown): string | undefined {
     if (typeof value !== 'string') return undefined;

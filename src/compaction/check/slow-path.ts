@@ -81,6 +81,11 @@ export async function settleProblemLines(
         verdict.code = 'invalid_unicode';
         verdict.reasons.push('a string holds half of a UTF-16 surrogate pair (a \\ud800-\\udfff escape with no partner): it has no UTF-8 form, so no Parquet string can hold it');
       }
+      const inexact = verdict.reasons.length ? undefined : reference.inexactBigint(ev);
+      if (inexact) {
+        verdict.code = 'schema:int64_precision';
+        verdict.reasons.push(`/${inexact} is an integer beyond 2^53 in a record the JS path must re-encode (a duplicated key, or a batch DuckDB could not convert): it cannot be kept exactly, so the record is kept here instead`);
+      }
       if (verdict.reasons.length) {
         rejects.push({ sourceKey, offset: ref.o, ...(e === undefined ? {} : { element: e }), bytes: original, code: verdict.code, reasons: verdict.reasons });
       } else {

@@ -19,3 +19,33 @@ export function skipWs(b: Uint8Array, i: number, n: number): number {
   while (i < n && WHITESPACE[b[i]!] === 1) i++;
   return i;
 }
+
+/**
+ * A record spread over lines, on one line: the whitespace between tokens removed and every other
+ * byte kept, so numbers keep their exact digits (JSON.parse would round integers beyond 2^53) and
+ * duplicate keys stay for the validator to see. Undefined when a string holds a raw line break,
+ * which JSON does not allow.
+ */
+export function minifyJson(b: Uint8Array): Buffer | undefined {
+  const out = Buffer.allocUnsafe(b.length);
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (!inString) {
+      if (WHITESPACE[c] === 1) continue;
+      out[n++] = c;
+      if (c === QUOTE) inString = true;
+      continue;
+    }
+    if (c === LF || c === 0x0d) return undefined;
+    out[n++] = c;
+    if (c === QUOTE) inString = false;
+    else if (c === BACKSLASH && i + 1 < b.length) {
+      const next = b[++i]!;
+      if (next === LF || next === 0x0d) return undefined;
+      out[n++] = next;
+    }
+  }
+  return Buffer.from(out.subarray(0, n));
+}

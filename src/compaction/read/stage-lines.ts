@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { frameRecords, isGzip, type Span } from './framing.js';
+import { minifyJson } from './json-bytes.js';
 import { KeyTable, witnessText, type EventWitness } from './witness.js';
 import { BufferPool } from './buffer-pool.js';
 
@@ -144,7 +146,7 @@ class BlockWriter {
 export interface StagingReject {
   offset: number;
   bytes: Buffer;
-  code: 'gzip' | 'framing' | 'json';
+  code: 'gzip' | 'framing' | 'json' | 'encoding';
   reasons: string[];
 }
 
@@ -217,9 +219,17 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable, pool?: Bu
     writer.writeShort(S_END);
     lines++;
   };
+  // One native pass over the whole object; records are checked one by one only when it fails.
+  const allUtf8 = isUtf8(body);
   for (const span of frameRecords(body, keys)) {
     if (span.kind === 'garbage') {
       rejected.push({ offset: span.start, bytes: Buffer.from(body.subarray(span.start, span.end)), code: 'framing', reasons: [`not a JSON record: ${span.reason ?? 'unframeable bytes'}`] });
+      continue;
+    }
+    // JSON text is UTF-8 (RFC 8259). Other bytes would fail DuckDB's reading of the stage, or be
+    // replaced (U+FFFD) by a decoder: reject the record with its bytes instead (found by fuzzing).
+    if (!allUtf8 && !isUtf8(body.subarray(span.start, span.end))) {
+      rejected.push({ offset: span.start, bytes: Buffer.from(body.subarray(span.start, span.end)), code: 'encoding', reasons: ['the record is not valid UTF-8, which JSON text must be (RFC 8259)'] });
       continue;
     }
     if (!span.hasLineBreak) {
@@ -228,15 +238,12 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable, pool?: Bu
     }
     // A record spread over lines would break NDJSON staging: stage it minified, keep the original.
     const bytes = body.subarray(span.start, span.end);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(bytes.toString('utf8'));
-    } catch (err) {
-      rejected.push({ offset: span.start, bytes: Buffer.from(bytes), code: 'json', reasons: [`invalid JSON: ${(err as Error).message}`] });
+    const minified = minifyJson(bytes);
+    if (!minified) {
+      rejected.push({ offset: span.start, bytes: Buffer.from(bytes), code: 'json', reasons: ['invalid JSON: a string holds a raw line break'] });
       continue;
     }
     originals.push([span.start, Buffer.from(bytes)]);
-    const minified = Buffer.from(JSON.stringify(parsed));
     stage(span.start, frameRecords(minified, keys).next().value as Span, minified, 0, minified.length);
   }
   return { block: writer.buf.subarray(0, writer.used), lines, bytesDecompressed: body.length, rejected, originals };
