@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../src/storage/open.js';
 import type { ObjectInfo, ObjectStore } from '../src/storage/types.js';
 import { startTestS3, type TestS3 } from './support/s3-server.js';
+import { cephS3, cephSkipReason, motoSkipReason, startMotoS3 } from './support/third-party-s3.js';
 
 /** One store implementation under test: each test gets an empty store of its own. */
 interface Backend {
@@ -44,6 +45,27 @@ const s3Backend: Backend = {
   freshStore: async () => openStore(`${s3!.uri}/t${++s3StoreCount}`, { s3Client: s3!.client }),
 };
 
+/** A third-party server as a backend: moto_server, or the run's Ceph RGW. */
+function thirdParty(name: string, start: () => Promise<TestS3>, skip: () => string | undefined): Backend & { skip: () => string | undefined } {
+  let server: TestS3 | undefined;
+  let count = 0;
+  return {
+    name,
+    skip,
+    start: async () => {
+      server = await start();
+    },
+    stop: async () => server?.close(),
+    freshStore: async () => openStore(`${server!.uri}/t${++count}`, { s3Client: server!.client }),
+  };
+}
+const motoBackend = thirdParty('moto_server', () => startMotoS3({ prefix: 'suite' }), motoSkipReason);
+const cephBackend = thirdParty('Ceph RGW', () => cephS3({ prefix: 'suite' }), cephSkipReason);
+for (const b of [motoBackend, cephBackend]) {
+  const why = b.skip();
+  if (why) console.warn(`skipping the ObjectStore suite on ${b.name}: ${why}`);
+}
+
 const md5 = (bytes: Buffer | string) => createHash('md5').update(bytes).digest('hex');
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -68,7 +90,7 @@ async function putMany(store: ObjectStore, keys: string[], batch = 50): Promise<
 
 const MiB = 1024 * 1024;
 
-describe.each([localBackend, s3Backend])('ObjectStore behaviour: $name', (backend) => {
+describe.each([localBackend, s3Backend, ...[motoBackend, cephBackend].filter((b) => !b.skip())])('ObjectStore behaviour: $name', (backend) => {
   beforeAll(() => backend.start());
   afterAll(() => backend.stop());
 
