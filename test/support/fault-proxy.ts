@@ -20,6 +20,11 @@ export interface FaultProxy {
   requests: ProxiedRequest[];
   /** Replaces the fault policy (e.g. `() => undefined` to stop the faults). */
   decide: (r: { method: string; path: string; n: number }) => Fault | undefined;
+  /**
+   * Called once the server has carried out a request and before its answer is sent: e.g. to
+   * SIGKILL the client right after a write took effect. Returning true drops the answer.
+   */
+  afterForward: (r: ProxiedRequest, status: number) => Promise<boolean> | boolean;
   close(): Promise<void>;
 }
 
@@ -47,7 +52,7 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<{ sta
 export async function startFaultProxy(target: string, decide: FaultProxy['decide'] = () => undefined): Promise<FaultProxy> {
   const to = new URL(target);
   const requests: ProxiedRequest[] = [];
-  const proxy: FaultProxy = { endpoint: '', requests, decide, close: async () => undefined };
+  const proxy: FaultProxy = { endpoint: '', requests, decide, afterForward: () => false, close: async () => undefined };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const body = await readBody(req);
@@ -65,6 +70,10 @@ export async function startFaultProxy(target: string, decide: FaultProxy['decide
         return;
       }
       const answer = await forward(to, req, body);
+      if (await proxy.afterForward(record, answer.status)) {
+        req.socket.destroy();
+        return;
+      }
       const headers = { ...answer.headers };
       delete headers['transfer-encoding'];
       headers['content-length'] = String(answer.body.length);
