@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -32,9 +33,14 @@ Examples:
       const { config } = await loadConfig({ cwd: io.cwd, env: io.env, ...(flags.config ? { file: flags.config } : {}) });
       const settings = resolveSettings(config);
       const out = path.resolve(io.cwd, flags.out);
+      if (existsSync(out) && !statSync(out).isDirectory()) throw new ClicklakeError('bad_flag', `--out ${flags.out} is a file: give a directory for the templates (default cdk.out)`, { out });
+      const lambdaDir = flags.lambdaDir === undefined ? undefined : path.resolve(io.cwd, flags.lambdaDir);
+      if (lambdaDir !== undefined && !existsSync(path.join(lambdaDir, 'index.mjs'))) {
+        throw new ClicklakeError('bad_flag', `--lambda-dir ${flags.lambdaDir} holds no index.mjs: build the bundle with npm run build:lambda -- --arch arm64 and pass its directory, or leave the flag out`, { lambdaDir });
+      }
       // aws-cdk-lib is big: only this command loads it.
       const { buildDeployApp } = await import('../deploy/app.js');
-      const built = await buildDeployApp({ config, settings, outdir: out, ...(flags.lambdaDir ? { lambdaCodeDir: path.resolve(io.cwd, flags.lambdaDir) } : {}) });
+      const built = await buildDeployApp({ config, settings, outdir: out, ...(lambdaDir ? { lambdaCodeDir: lambdaDir } : {}) });
       try {
         built.app.synth();
       } catch (err) {

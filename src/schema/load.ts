@@ -46,7 +46,15 @@ export async function loadSchemaFile(file: string): Promise<TableSpec> {
 
 /** The `*.schema.json` files of a directory, sorted by name. */
 export async function listSchemaFiles(dir: string = DEFAULT_SCHEMA_DIR): Promise<string[]> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.schema.json')).sort();
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : `cannot be read (${code ?? (err as Error).message})`;
+    throw new ClicklakeError('schemas_dir_unreadable', `the schemas directory ${dir} ${why}: pass --schemas with the directory of your *.schema.json files, or leave it out for the schemas clicklake ships`, { dir }, { cause: err });
+  }
+  const names = entries.filter((n) => n.endsWith('.schema.json')).sort();
   return names.map((n) => path.join(dir, n));
 }
 
