@@ -1,19 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { ClicklakeError } from '../errors.js';
 import { assertValidKey, assertValidPrefix, compareUtf8 } from './keys.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from './types.js';
+import type { ObjectInfo, ObjectStore, PutCondition, PutOptions } from './types.js';
 
 /** Files a listing stats and hashes ahead of the one it yields. */
 const LIST_READ_AHEAD = 4;
 
 /** Suffix marker of an in-flight put's temp file: `.<name>.tmp-<random hex>` beside the target. */
 const TEMP_MARKER = '.tmp-';
+/** A conditional write's lock file older than this was left by a process that died holding it. */
+const LOCK_STALE_MS = 10_000;
 
 /**
  * An object store over a local directory, with the same layout a bucket would have
@@ -162,6 +164,71 @@ export class LocalStore implements ObjectStore {
       }
     });
     return { etag };
+  }
+
+  /**
+   * If-None-Match: the new file is hard-linked into place, which fails when the name exists.
+   * If-Match: under a lock file next to the key (held for the compare and the rename only, a
+   * stale one from a dead process taken over after LOCK_STALE_MS), the ETag is compared and the
+   * new file renamed over the old.
+   */
+  async putIf(key: string, body: Buffer | string, condition: PutCondition, _options?: PutOptions): Promise<{ etag: string }> {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const etag = createHash('md5').update(bytes).digest('hex');
+    const file = this.pathOf(key);
+    const dir = path.dirname(file);
+    const tempPath = path.join(dir, `.${path.basename(file)}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+    const failed = (): ClicklakeError =>
+      new ClicklakeError('precondition_failed', `${this.uri}/${key} changed: the conditional write (${'ifNoneMatch' in condition ? 'the key must not exist' : `ETag ${condition.ifMatch}`}) did not hold`, { key, condition });
+    try {
+      await mkdir(dir, { recursive: true });
+      const handle = await open(tempPath, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if ('ifNoneMatch' in condition) {
+        try {
+          await link(tempPath, file);
+        } catch (err) {
+          if (isFsError(err, 'EEXIST')) throw failed();
+          throw err;
+        }
+        return { etag };
+      }
+      const release = await this.lock(file);
+      try {
+        if ((await this.info(key))?.etag !== condition.ifMatch) throw failed();
+        await rename(tempPath, file);
+      } finally {
+        await release();
+      }
+      return { etag };
+    } catch (err) {
+      if (err instanceof ClicklakeError) throw err;
+      throw this.failure('write', key, err);
+    } finally {
+      await unlink(tempPath).catch(() => undefined);
+    }
+  }
+
+  /** An exclusive lock file beside `file`; returns its release. */
+  private async lock(file: string): Promise<() => Promise<void>> {
+    const lockPath = path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lockPath, 'wx');
+        await handle.close();
+        return () => unlink(lockPath).catch(() => undefined);
+      } catch (err) {
+        if (!isFsError(err, 'EEXIST')) throw err;
+        const held = await stat(lockPath).catch(() => undefined);
+        if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) await unlink(lockPath).catch(() => undefined);
+        else await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt)));
+      }
+    }
   }
 
   async putFile(key: string, localPath: string, _options?: PutOptions): Promise<{ etag: string }> {

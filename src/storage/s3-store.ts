@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { awsSetupHint } from '../aws/setup-hint.js';
 import { ClicklakeError } from '../errors.js';
 import { assertValidKey, assertValidPrefix } from './keys.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from './types.js';
+import type { ObjectInfo, ObjectStore, PutCondition, PutOptions } from './types.js';
 
 /** S3 returns at most this many keys per ListObjectsV2 page. */
 export const S3_LIST_PAGE_MAX_KEYS = 1000;
@@ -143,6 +143,28 @@ export class S3Store implements ObjectStore {
       return { etag: unquote(result.ETag) };
     }
     return this.upload(key, { ...input, Body: bytes }, UPLOAD_PART_SIZE);
+  }
+
+  async putIf(key: string, body: Buffer | string, condition: PutCondition, options: PutOptions = {}): Promise<{ etag: string }> {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const input: PutObjectCommandInput = { ...this.putInput(key, options), Body: bytes };
+    if ('ifNoneMatch' in condition) input.IfNoneMatch = '*';
+    // Unquoted: AWS and moto take either form, Ceph RGW only this one (found by the storage suite).
+    else input.IfMatch = condition.ifMatch;
+    try {
+      const result = await this.client.send(new PutObjectCommand(input));
+      return { etag: unquote(result.ETag) };
+    } catch (err) {
+      const name = err instanceof Error ? err.name : '';
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: the condition failed; 409: another conditional write to the key won the race;
+      // 404 on If-Match: there is no object to match.
+      const missing = 'ifMatch' in condition && (name === 'NoSuchKey' || status === 404);
+      if (missing || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409) {
+        throw new ClicklakeError('precondition_failed', `${this.uri}/${key} changed: the conditional write (${'ifNoneMatch' in condition ? 'the key must not exist' : `ETag ${condition.ifMatch}`}) did not hold`, { key, condition });
+      }
+      throw this.failure('put', key, err);
+    }
   }
 
   async putFile(key: string, localPath: string, options: PutOptions = {}): Promise<{ etag: string }> {

@@ -27,6 +27,9 @@ export interface PutOptions {
   sse?: Sse;
 }
 
+/** The condition of a conditional write: the key must not exist yet, or must have this ETag now. */
+export type PutCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
 /**
  * A flat key space under one root (an S3 bucket plus optional prefix, or a local directory).
  *
@@ -65,6 +68,12 @@ export interface ObjectStore {
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
   /** Upload a local file, streamed (never fully in memory). Same atomicity as put. */
   putFile(key: string, localPath: string, options?: PutOptions): Promise<{ etag: string }>;
+  /**
+   * A small write that happens only if `condition` holds at that moment, atomically (S3:
+   * If-None-Match / If-Match). Throws ClicklakeError 'precondition_failed' when it does not.
+   * Some S3-compatible servers ignore the condition (s3rver): compaction's lease detects that.
+   */
+  putIf(key: string, body: Buffer | string, condition: PutCondition, options?: PutOptions): Promise<{ etag: string }>;
   /** Deleting a missing key is not an error (like S3). */
   delete(key: string): Promise<void>;
 }

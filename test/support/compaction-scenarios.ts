@@ -25,7 +25,7 @@ import { loadTable } from '../../src/schema/load.js';
 import type { TableSpec } from '../../src/schema/types.js';
 import { clickstream, type ClickEvent } from '../../src/synth/clickstream.js';
 import { firehoseObjects, type PackedEventInfo } from '../../src/synth/firehose.js';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../src/storage/types.js';
+import type { ObjectInfo, ObjectStore, PutCondition, PutOptions } from '../../src/storage/types.js';
 import { clickEvent, compareRows, DAY_MS, expectedRow, FirehoseCorpus, utcMillis, uuidFor, type JsonObject } from './firehose-corpus.js';
 import { localCopy, readParquetRows, readWithHyparquet } from './parquet-read.js';
 
@@ -212,6 +212,10 @@ export class FailingStore implements ObjectStore {
   async putFile(key: string, localPath: string, options?: PutOptions): Promise<{ etag: string }> {
     this.check(key);
     return this.inner.putFile(key, localPath, options);
+  }
+  async putIf(key: string, body: Buffer | string, condition: PutCondition, options?: PutOptions): Promise<{ etag: string }> {
+    this.check(key);
+    return this.inner.putIf(key, body, condition, options);
   }
   delete(key: string): Promise<void> {
     return this.inner.delete(key);
