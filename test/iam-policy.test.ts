@@ -46,11 +46,11 @@ describe('compaction Lambda IAM policy', () => {
     expect(g.get('s3:ListBucket')).toEqual(['arn:aws:s3:::acme-lake']);
     const list = policy.Statement.find((s) => s.Action.includes('s3:ListBucket'))!;
     expect(list.Condition).toEqual({
-      StringLike: { 's3:prefix': ['prod/raw/click_events/*', 'prod/curated/click_events/*', 'prod/errors/click_events/*', 'prod/_manifests/click_events/*'] },
+      StringLike: { 's3:prefix': ['prod/raw/click_events/*', 'prod/curated/click_events/*', 'prod/errors/click_events/*', 'prod/_manifests/click_events/*', 'prod/_leases/click_events/*'] },
     });
-    expect(g.get('s3:GetObject')).toEqual([obj('raw/click_events/*'), obj('_manifests/click_events/*')]);
-    expect(g.get('s3:PutObject')).toEqual([obj('curated/click_events/*'), obj('errors/click_events/*'), obj('_manifests/click_events/*')]);
-    expect(g.get('s3:DeleteObject')).toEqual([obj('curated/click_events/*'), obj('errors/click_events/*')]);
+    expect(g.get('s3:GetObject')).toEqual([obj('raw/click_events/*'), obj('_manifests/click_events/*'), obj('_leases/click_events/*')]);
+    expect(g.get('s3:PutObject')).toEqual([obj('curated/click_events/*'), obj('errors/click_events/*'), obj('_manifests/click_events/*'), obj('_leases/click_events/*')]);
+    expect(g.get('s3:DeleteObject')).toEqual([obj('curated/click_events/*'), obj('errors/click_events/*'), obj('_leases/click_events/*')]);
     expect(g.get('s3:AbortMultipartUpload')).toEqual([obj('curated/click_events/*')]);
     const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     expect(g.get('kms:GenerateDataKey')).toEqual([key]);
@@ -77,7 +77,7 @@ describe('compaction Lambda IAM policy', () => {
     });
     const g = grants(policy);
     expect(g.has('kms:Decrypt')).toBe(false);
-    expect(g.get('s3:GetObject')).toEqual(['arn:aws:s3:::b/landing/click_events/*', 'arn:aws:s3:::b/commits/click_events/*']);
+    expect(g.get('s3:GetObject')).toEqual(['arn:aws:s3:::b/landing/click_events/*', 'arn:aws:s3:::b/commits/click_events/*', 'arn:aws:s3:::b/_leases/click_events/*']);
     expect(g.get('glue:GetTable')).toEqual(['arn:aws:glue:*:*:catalog', 'arn:aws:glue:*:*:database/clicklake', 'arn:aws:glue:*:*:table/clicklake/click_events']);
   });
 

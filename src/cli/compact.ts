@@ -35,6 +35,7 @@ interface CompactFlags extends ConfigFlags {
   hoursPerBranch: string;
   stateMachine?: string;
   pollSeconds: string;
+  leaseSeconds?: string;
 }
 
 /** `--from`/`--to` as a range of hours, or undefined; both or neither, not with --hour or --all. */
@@ -100,6 +101,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
     .option('--max-skew-hours <n>', 'reject events whose time is further than this from their arrival hour (default: config, 168)')
     .option('--compression <codec>', 'Parquet codec: ZSTD or SNAPPY (default: config, ZSTD)')
     .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: 40% of this machine's memory, ${defaultMemoryLimit()}, like the Lambda's share of the function's)`)
+    .option('--lease-seconds <n>', "a unit's lease, renewed while it runs: another run skips a leased unit, and takes over one whose holder died once it expires (default: config, 600)")
     .option('--parallel <n>', 'compact this many units at once, each with 1/n of the memory limit and threads (same lake as one at a time)', '1')
     .option('--from <YYYY-MM-DDTHH>', 'first arrival hour of a range to (re)compact (UTC, with --to)')
     .option('--to <YYYY-MM-DDTHH>', 'last arrival hour of the range, included (must be closed)')
@@ -165,8 +167,18 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
         const detail = e.total ? ` ${e.done}/${e.total} objects` : '';
         io.stderr.write(`\r\x1b[K${current} ${e.phase}${detail}`);
       };
+      const leaseSeconds = flags.leaseSeconds === undefined ? settings.compaction.leaseSeconds : wholeNumberFlag('--lease-seconds', flags.leaseSeconds, 30);
+      const warned = new Set<string>();
       const summary = await runUnits(ctx, plan.todo, {
         parallel,
+        lease: {
+          seconds: leaseSeconds,
+          log: (message) => {
+            if (warned.has(message)) return;
+            warned.add(message);
+            if (!flags.json) io.stderr.write(`${tty ? '\r\x1b[K' : ''}${message}\n`);
+          },
+        },
         onUnitStart: (u, i, total) => {
           current = `[${i + 1}/${total}] ${formatHour(u.hour)}`;
           if (!tty && !flags.json) io.stderr.write(`${current} (${u.reason}) ...\n`);
@@ -179,8 +191,9 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
         io.stdout.write(`${JSON.stringify({ lake, ...summary, upToDate: plan.upToDate }, null, 2)}\n`);
         return;
       }
+      for (const s of summary.skipped) io.stderr.write(`skipped ${s.hour}: ${s.heldBy} holds it (lease until ${s.until})\n`);
       if (summary.units.length === 0) {
-        io.stdout.write(`${idle}\n`);
+        if (summary.skipped.length === 0) io.stdout.write(`${idle}\n`);
         return;
       }
       io.stdout.write(summaryTable(summary));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ClicklakeError } from '../errors.js';
+import { ClicklakeError, isClicklakeError } from '../errors.js';
 import { formatHour, type HourStart } from '../partitions/hours.js';
 import { manifestKey, rawHourPrefix, type LakeLayout } from '../partitions/layout.js';
 import { withDuckDB } from '../base/duckdb.js';
@@ -60,13 +60,20 @@ export async function listUnitInputs(store: ObjectStore, layout: LakeLayout, tab
 }
 
 export async function readManifest(store: ObjectStore, layout: LakeLayout, table: string, hour: HourStart): Promise<UnitManifest | undefined> {
+  return (await readManifestAndEtag(store, layout, table, hour)).manifest;
+}
+
+/** The unit's manifest and the ETag of the object read (the ETag also when it is unreadable). */
+async function readManifestAndEtag(store: ObjectStore, layout: LakeLayout, table: string, hour: HourStart): Promise<{ manifest: UnitManifest | undefined; etag: string | undefined }> {
   const key = manifestKey(layout, table, hour);
-  if (!(await store.head(key))) return undefined;
+  const info = await store.head(key);
+  if (!info) return { manifest: undefined, etag: undefined };
   try {
-    return JSON.parse((await store.getBytes(key)).toString('utf8')) as UnitManifest;
+    return { manifest: JSON.parse((await store.getBytes(key)).toString('utf8')) as UnitManifest, etag: info.etag };
   } catch (err) {
     // An unreadable manifest is treated as no commit: the unit is redone and the manifest rewritten.
-    if (err instanceof SyntaxError) return undefined;
+    if (err instanceof SyntaxError) return { manifest: undefined, etag: info.etag };
+    if (isClicklakeError(err) && err.code === 'object_not_found') return { manifest: undefined, etag: undefined };
     throw err;
   }
 }
@@ -76,11 +83,11 @@ export async function readManifest(store: ObjectStore, layout: LakeLayout, table
  * commit (outputs, errors, manifest last). Deterministic: the same inputs give byte-identical
  * outputs, so a crashed or repeated run is simply run again.
  */
-export async function compactUnit(ctx: CompactionContext, hour: HourStart, knownInputs?: ObjectInfo[]): Promise<UnitResult> {
+export async function compactUnit(ctx: CompactionContext, hour: HourStart, knownInputs?: ObjectInfo[], lease?: { check(): void }): Promise<UnitResult> {
   const startedMs = ctx.now();
   const table = ctx.spec.name;
   const inputs = knownInputs ?? (await listUnitInputs(ctx.store, ctx.layout, table, hour));
-  const previous = await readManifest(ctx.store, ctx.layout, table, hour);
+  const { manifest: previous, etag: previousManifestEtag } = await readManifestAndEtag(ctx.store, ctx.layout, table, hour);
   const dir = await mkdtemp(path.join(ctx.workDir ?? os.tmpdir(), `clicklake-${table}-${formatHour(hour)}-`));
   let lap = performance.now();
   const step = (name: string): void => {
@@ -178,6 +185,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
       errorsFile: rejectWriter.count > 0 ? rejectWriter.file : undefined,
       previous,
       ...(ctx.sse ? { sse: ctx.sse } : {}),
+      ...(lease ? { lease: { check: () => lease.check(), previousManifestEtag } } : {}),
       now: ctx.now,
       manifest: {
         version: 1,

@@ -24,6 +24,7 @@ export const CONFIG_ENV_VARS: ReadonlyArray<{ name: string; pointer: string; kin
   { name: 'CLICKLAKE_GRACE_MINUTES', pointer: '/compaction/graceMinutes', kind: 'integer' },
   { name: 'CLICKLAKE_LOOKBACK_HOURS', pointer: '/compaction/lookbackHours', kind: 'integer' },
   { name: 'CLICKLAKE_MAX_SKEW_HOURS', pointer: '/compaction/maxSkewHours', kind: 'integer' },
+  { name: 'CLICKLAKE_LEASE_SECONDS', pointer: '/compaction/leaseSeconds', kind: 'integer' },
   { name: 'CLICKLAKE_COMPRESSION', pointer: '/compaction/compression', kind: 'string' },
   { name: 'CLICKLAKE_SSE', pointer: '/sse/mode', kind: 'string' },
   { name: 'CLICKLAKE_KMS_KEY_ID', pointer: '/sse/kmsKeyId', kind: 'string' },

@@ -36,6 +36,8 @@ export interface ClicklakeConfig {
     lookbackHours?: number;
     /** Largest accepted distance between event_time and arrival hour. Default 168 (7 days). */
     maxSkewHours?: number;
+    /** Lifetime of a unit's lease, renewed while the unit runs (one run per unit at a time). Default 600. */
+    leaseSeconds?: number;
     /** Default ZSTD. */
     compression?: ParquetCompression;
     /** Rows per Parquet row group; default: the writer's own. */
@@ -131,6 +133,7 @@ export const CONFIG_JSON_SCHEMA = {
         graceMinutes: { type: 'integer', minimum: 0, maximum: 1440 },
         lookbackHours: { type: 'integer', minimum: 1, maximum: 8760 },
         maxSkewHours: { type: 'integer', minimum: 1, maximum: 87600 },
+        leaseSeconds: { type: 'integer', minimum: 30, maximum: 86400 },
         compression: { type: 'string', enum: ['ZSTD', 'SNAPPY'] },
         rowGroupRows: { type: 'integer', minimum: 1000, maximum: 100000000 },
       },

@@ -14,6 +14,8 @@ export const DEFAULTS = {
   graceMinutes: 20,
   lookbackHours: 48,
   maxSkewHours: 168,
+  /** A unit's lease (renewed every third of it while the unit runs): how long a dead holder blocks it. */
+  leaseSeconds: 600,
   compression: 'ZSTD' as ParquetCompression,
   projection: true,
 } as const;
@@ -30,7 +32,7 @@ export interface Settings {
   database: string;
   athena: { workgroup: string; outputLocation?: string };
   sse?: Sse;
-  compaction: { graceMinutes: number; lookbackHours: number; maxSkewHours: number; compression: ParquetCompression; rowGroupRows?: number };
+  compaction: { graceMinutes: number; lookbackHours: number; maxSkewHours: number; leaseSeconds: number; compression: ParquetCompression; rowGroupRows?: number };
   /** Absolute directory of the schemas; undefined: the ones clicklake ships. */
   schemasDir?: string;
   /** Absolute directory of the views; undefined: the ones clicklake ships. */
@@ -93,6 +95,7 @@ export function resolveSettings(config: ClicklakeConfig, flags: SettingsFlags = 
       graceMinutes: config.compaction?.graceMinutes ?? DEFAULTS.graceMinutes,
       lookbackHours: config.compaction?.lookbackHours ?? DEFAULTS.lookbackHours,
       maxSkewHours: config.compaction?.maxSkewHours ?? DEFAULTS.maxSkewHours,
+      leaseSeconds: config.compaction?.leaseSeconds ?? DEFAULTS.leaseSeconds,
       compression,
     },
     projection: config.projection ?? DEFAULTS.projection,

@@ -97,7 +97,8 @@ export function compactionLambdaPolicy(options: CompactionPolicyOptions): Policy
       Resource: [bucketArn],
       Condition: {
         StringLike: {
-          's3:prefix': options.tables.flatMap((t) => [layout.rawPrefix, layout.curatedPrefix, layout.errorsPrefix, layout.manifestsPrefix].map((z) => `${zone(z, t)}*`)),
+          // _leases too: without ListBucket, S3 answers a HEAD of a missing key with 403, not 404.
+          's3:prefix': options.tables.flatMap((t) => [layout.rawPrefix, layout.curatedPrefix, layout.errorsPrefix, layout.manifestsPrefix, '_leases'].map((z) => `${zone(z, t)}*`)),
         },
       },
     },
@@ -110,6 +111,8 @@ export function compactionLambdaPolicy(options: CompactionPolicyOptions): Policy
     },
     { Sid: 'AbortFailedParquetUploads', Effect: 'Allow', Action: ['s3:AbortMultipartUpload'], Resource: objects(layout.curatedPrefix) },
     { Sid: 'RemoveStaleOutputs', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: [...objects(layout.curatedPrefix), ...objects(layout.errorsPrefix)] },
+    // The unit leases (compaction/commit/lease.ts): taken, renewed and released with conditional writes.
+    { Sid: 'UnitLeases', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: options.tables.map((t) => `${bucketArn}/${root}_leases/${t}/*`) },
   ];
   if (options.sse?.mode === 'aws:kms') {
     if (!options.sse.kmsKeyId && !options.kmsKeyArn) {

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ClicklakeError } from '../../errors.js';
+import { ClicklakeError, isClicklakeError } from '../../errors.js';
 import { curatedFileKey, errorsKey, manifestKey, type LakeLayout } from '../../partitions/layout.js';
 import type { HourStart } from '../../partitions/hours.js';
 import type { ObjectStore, Sse } from '../../storage/types.js';
@@ -29,14 +29,24 @@ export interface CommitInput {
   manifest: Omit<UnitManifest, 'outputs' | 'errorsKey' | 'finishedAt' | 'durationMs'> & { startedMs: number };
   sse?: Sse;
   now: () => number;
+  /**
+   * With a unit lease: called before every step (throws when the lease was lost), and the
+   * manifest is written only over the one this run read (If-Match its ETag; If-None-Match when
+   * there was none), so a commit never replaces another run's.
+   */
+  lease?: { check(): void; previousManifestEtag: string | undefined };
 }
 
 export async function commitUnit(input: CommitInput): Promise<UnitManifest> {
   const { store, layout, table, hour, sse } = input;
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    input.lease?.check();
     try {
       return await fn();
     } catch (err) {
+      if (isClicklakeError(err) && err.code === 'precondition_failed') {
+        throw new ClicklakeError('commit_conflict', `another run committed ${table} ${input.manifest.hour} while this one ran (its manifest changed): this run's manifest is not written; run compaction again to check the unit`, { table, hour: input.manifest.hour }, { cause: err });
+      }
       throw new ClicklakeError('commit_failed', `compaction of ${table} ${input.manifest.hour} failed while ${what}: ${(err as Error).message.replace(/\.+$/, '')}. Nothing is committed; run compaction again to redo the unit`, { table, hour: input.manifest.hour, step: what }, { cause: err });
     }
   };
@@ -72,6 +82,11 @@ export async function commitUnit(input: CommitInput): Promise<UnitManifest> {
     durationMs: finishedMs - startedMs,
   };
   const key = manifestKey(layout, table, hour);
-  await step(`writing ${key}`, () => store.put(key, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: 'application/json', ...(sse ? { sse } : {}) }));
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  const options = { contentType: 'application/json', ...(sse ? { sse } : {}) };
+  const lease = input.lease;
+  await step(`writing ${key}`, () =>
+    lease ? store.putIf(key, text, lease.previousManifestEtag ? { ifMatch: lease.previousManifestEtag } : { ifNoneMatch: '*' }, options) : store.put(key, text, options),
+  );
   return manifest;
 }

@@ -94,7 +94,9 @@ export async function runCompactionJob(
     // Start a unit only with room for one like the last one, twice over, and the commit margin.
     mayStartUnit: (lastMs) => context.getRemainingTimeInMillis() > Math.max(MIN_REMAINING_MS, 2 * (lastMs ?? 0)),
     onUnitDone: (u) => log('info', 'unit compacted', { table: spec.name, ...u }),
+    lease: { seconds: settings.compaction.leaseSeconds, ...(context.awsRequestId ? { owner: `lambda:${context.awsRequestId}` } : {}), log: (message) => log('warn', message, { table: spec.name }) },
   });
+  for (const s of summary.skipped) log('info', 'unit skipped: another run holds it', { table: spec.name, ...s });
   if (summary.deferred.length) log('warn', 'time budget reached: remaining units are left for the next run', { deferred: summary.deferred });
   log('info', 'done', { table: spec.name, units: summary.units.length, deferred: summary.deferred.length, totals: summary.totals });
   console.log(metricsLine(spec.name, summary, now()));

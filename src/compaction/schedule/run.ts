@@ -2,7 +2,9 @@ import os from 'node:os';
 import { formatHour } from '../../partitions/hours.js';
 import type { ManifestCounts } from '../../manifest/manifest.js';
 import type { PlannedUnit } from './scheduler.js';
-import { compactUnit, type CompactionContext } from '../unit.js';
+import { compactUnit, readManifest, type CompactionContext } from '../unit.js';
+import { takeLease, type UnitLease } from '../commit/lease.js';
+import { fingerprintInputs } from '../../manifest/manifest.js';
 import { parseByteSize } from '../write/memory.js';
 
 export interface UnitSummary {
@@ -19,6 +21,8 @@ export interface RunSummary {
   units: UnitSummary[];
   /** Units not started because the time budget ran out (the next run continues). */
   deferred: string[];
+  /** Units another run holds the lease of (or committed while this one planned): left to it. */
+  skipped: Array<{ hour: string; heldBy: string; until: string }>;
   totals: ManifestCounts & { files: number; durationMs: number };
 }
 
@@ -33,6 +37,8 @@ export interface RunOptions {
    * deterministic per unit), and summaries come back in plan order.
    */
   parallel?: number;
+  /** Take each unit's lease first (commit/lease.ts): the CLI and the Lambda do; tests may not. */
+  lease?: { seconds: number; owner?: string; log?: (message: string) => void; now?: () => number };
 }
 
 /** The context one of `parallel` concurrent units runs with: its share of memory and threads. */
@@ -55,6 +61,7 @@ export async function runUnits(ctx: CompactionContext, units: PlannedUnit[], opt
   const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
   const unitCtx = unitShare(ctx, parallel);
   const results: Array<UnitSummary | undefined> = [];
+  const skipped: RunSummary['skipped'] = [];
   let next = 0;
   let stopped = false;
   let failure: { error: unknown } | undefined;
@@ -69,8 +76,23 @@ export async function runUnits(ctx: CompactionContext, units: PlannedUnit[], opt
       const unit = units[i]!;
       options.onUnitStart?.(unit, i, units.length);
       const started = ctx.now();
+      let lease: UnitLease | undefined;
       try {
-        const { manifest } = await compactUnit(unitCtx, unit.hour, unit.inputs);
+        if (options.lease) {
+          const taken = await takeLease(ctx.store, { table: ctx.spec.name, hour: unit.hour, seconds: options.lease.seconds, now: options.lease.now ?? Date.now, ...(options.lease.owner ? { owner: options.lease.owner } : {}), ...(options.lease.log ? { log: options.lease.log } : {}) });
+          if ('heldBy' in taken) {
+            skipped.push({ hour: formatHour(unit.hour), heldBy: taken.heldBy, until: taken.until });
+            continue;
+          }
+          lease = taken.lease;
+          // Planned as new, but another run committed it from the same inputs meanwhile.
+          const now = unit.reason === 'new' ? await readManifest(ctx.store, ctx.layout, ctx.spec.name, unit.hour) : undefined;
+          if (now && now.fingerprint === fingerprintInputs(unit.inputs)) {
+            skipped.push({ hour: formatHour(unit.hour), heldBy: 'another run (committed meanwhile)', until: now.finishedAt });
+            continue;
+          }
+        }
+        const { manifest } = await compactUnit(unitCtx, unit.hour, unit.inputs, lease);
         lastMs = ctx.now() - started;
         const summary: UnitSummary = {
           hour: manifest.hour,
@@ -85,6 +107,8 @@ export async function runUnits(ctx: CompactionContext, units: PlannedUnit[], opt
         options.onUnitDone?.(summary, i, units.length);
       } catch (error) {
         failure ??= { error };
+      } finally {
+        await lease?.release().catch(() => undefined);
       }
     }
   };
@@ -98,5 +122,5 @@ export async function runUnits(ctx: CompactionContext, units: PlannedUnit[], opt
     totals.files += u.files;
     totals.durationMs += u.durationMs;
   }
-  return { units: done, deferred, totals };
+  return { units: done, deferred, skipped, totals };
 }
