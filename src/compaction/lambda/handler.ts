@@ -4,7 +4,7 @@
  * manifest, oldest first, and stops starting new units when the remaining time gets short: the
  * next run continues where it stopped. Configuration comes from environment variables (see
  * docs/aws.md): CLICKLAKE_LAKE (s3://bucket/prefix, required), CLICKLAKE_TABLE, CLICKLAKE_GRACE_MINUTES,
- * CLICKLAKE_LOOKBACK_HOURS, CLICKLAKE_MAX_SKEW_HOURS, CLICKLAKE_COMPRESSION, CLICKLAKE_SSE,
+ * CLICKLAKE_LOOKBACK_HOURS, CLICKLAKE_MAX_SKEW_HOURS, CLICKLAKE_LEASE_SECONDS, CLICKLAKE_COMPRESSION, CLICKLAKE_SSE,
  * CLICKLAKE_KMS_KEY_ID, CLICKLAKE_MEMORY_LIMIT, CLICKLAKE_SCHEMAS_DIR.
  *
  * A backfill is an explicit event: `{ "hours": ["2024-05-01T10", ...], "force": true }`.
