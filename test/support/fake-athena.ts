@@ -33,6 +33,10 @@ import {
  *   NULL is a Datum without one; `UpdateCount` is 0 for SELECT;
  * - a stopped query is CANCELLED with `Query cancelled by user`; stopping a finished query is a no-op;
  * - `WorkGroup` defaults to `primary`; `QueryExecutionContext.Catalog` comes back lowercased.
+ *
+ * Why it still exists beside moto_server (test/catalog-moto.test.ts runs `views apply --athena`
+ * on moto's Athena): moto runs no query and always succeeds, so FAILED and CANCELLED queries,
+ * QUEUED/RUNNING polls, result pages and scanned bytes can only be played here.
  */
 
 /** How a query ends. `pollsBeforeDone` GetQueryExecution calls see QUEUED then RUNNING before the final state (default 0). */

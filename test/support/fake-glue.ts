@@ -29,6 +29,10 @@ import {
  * - timestamps travel as epoch seconds.
  * Not modelled: catalogs other than the account's, table versions (GetTableVersions), Lake
  * Formation, transactions, and the full GetPartitions expression grammar (see `partitionFilter`).
+ *
+ * Why it still exists beside moto_server (test/catalog-moto.test.ts runs plan / apply on moto's
+ * Glue): moto cannot throttle, answer ConcurrentModificationException on a stale VersionId, page
+ * by one, or fail one partition of a batch, and those are what the catalog tests here exercise.
  */
 
 /** Glue's documented limits used by the fake. */
