@@ -147,10 +147,16 @@ describe('clicklake cost, the seeds workload by hand', () => {
 
   it('prices a year of backfill with the fan-out and on Glue Spark', async () => {
     const b = await bill('--backfill-hours', '8760', '--backfill-concurrency', '50');
-    // An hour of 300,000 events at 20 s per million = 6 s; 8,760 / 50 = 176 waves (175.2 rounded up).
-    expect(b.backfill!.wallSeconds).toBeCloseTo(176 * 6, 9);
+    // An hour of 300,000 events at 20 s per million = 6 s. Branches of 24 hours: 365 of them, 50 at
+    // once = 8 waves (7.3 rounded up) of 24 x 6 s each.
+    expect(b.backfill!.wallSeconds).toBeCloseTo(8 * 24 * 6, 9);
     expect(b.backfill!.serialWallSeconds).toBeCloseTo(8760 * 6, 9);
-    expect(b.backfill!.lambdaUsd).toBeCloseTo(8760 * 6 * (3538 / 1024) * 0.0000133334 + (8760 / 1e6) * 0.2, 9);
+    // GB-seconds of every hour, and one request per branch.
+    expect(b.backfill!.lambdaUsd).toBeCloseTo(8760 * 6 * (3538 / 1024) * 0.0000133334 + (365 / 1e6) * 0.2, 9);
+    // Four state transitions per branch.
+    expect(b.backfill!.stepFunctionsUsd).toBeCloseTo(((365 * 4) / 1000) * 0.025, 9);
+    const hourly = await bill('--backfill-hours', '8760', '--backfill-concurrency', '50', '--backfill-hours-per-branch', '1');
+    expect(hourly.backfill!.wallSeconds).toBeCloseTo(176 * 6, 9);
     // Glue: one 2 DPU job per hour, 6 s billed as the 1-minute minimum.
     expect(b.backfill!.glueSparkUsd).toBeCloseTo(8760 * 2 * (60 / 3600) * 0.44, 9);
   });

@@ -27,6 +27,7 @@ interface CostFlags {
   lake?: string;
   backfillHours?: string;
   backfillConcurrency?: string;
+  backfillHoursPerBranch?: string;
   json?: boolean;
 }
 
@@ -50,6 +51,7 @@ export function registerCostCommand(program: Command, io: CliIO): Command {
     .option('--lake <uri>', "take the compaction speed from this lake's manifests instead of the benchmark")
     .option('--backfill-hours <n>', 'also price recompacting this many hours (8760: a year) with the fan-out and on Glue Spark')
     .option('--backfill-concurrency <n>', 'Lambdas the fan-out runs at once (default: deploy.backfill.maxConcurrency, else 50)')
+    .option('--backfill-hours-per-branch <n>', 'hours each fan-out branch compacts, like compact --hours-per-branch (default 24)')
     .option('--json', 'print the bill as JSON: { lines, totalMonthlyUsd, alternatives, ... }')
     .addHelpText(
       'after',
@@ -82,6 +84,7 @@ export function registerCostCommand(program: Command, io: CliIO): Command {
       if (flags.bytesPerQuery !== undefined) workload.bytesPerQuery = positiveNumberFlag('--bytes-per-query', flags.bytesPerQuery, { example: '52428800' });
       if (flags.backfillHours !== undefined) workload.backfillHours = wholeNumberFlag('--backfill-hours', flags.backfillHours);
       if (flags.backfillConcurrency !== undefined) workload.backfillConcurrency = wholeNumberFlag('--backfill-concurrency', flags.backfillConcurrency);
+      if (flags.backfillHoursPerBranch !== undefined) workload.backfillHoursPerBranch = wholeNumberFlag('--backfill-hours-per-branch', flags.backfillHoursPerBranch);
       const bill = monthlyBill(workload, prices.amounts);
       if (flags.json) {
         io.stdout.write(`${JSON.stringify({ ...bill, workload, region, pricesFile: prices.file, pricesAsOf: prices.asOf, compactionSpeed: speed }, null, 2)}\n`);

@@ -13,6 +13,7 @@
  *     `curatedRatio` of the JSON (measured on the benchmark hour: 35.0 MB of Parquet for 678 MB);
  *   - with S3 Bucket Keys, KMS is called about once per `kmsCallsPerObject` objects.
  */
+import { DEFAULT_HOURS_PER_BRANCH } from '../compaction/fanout/plan.js';
 import type { Prices } from './prices.js';
 
 export const FIREHOSE_RECORD_ROUNDING = 5 * 1024;
@@ -22,8 +23,8 @@ export const HOURS_PER_MONTH = 720;
 const MINUTES_PER_MONTH = HOURS_PER_MONTH * 60;
 const ATHENA_MIN_BYTES = 10 * 2 ** 20;
 const GLUE_JOB_MINIMUM_SECONDS = 60;
-/** A Distributed Map item: the map iteration's start, the Lambda task, its success (and a margin). */
-const STATE_TRANSITIONS_PER_HOUR = 4;
+/** A Distributed Map item (a branch): the map iteration's start, the Lambda task, its success (and a margin). */
+const STATE_TRANSITIONS_PER_BRANCH = 4;
 /** DPUs of a crawler run: the Glue pricing page's example (AWS decides them, not the user). */
 const GLUE_CRAWLER_DPU = 2;
 
@@ -54,6 +55,8 @@ export interface Workload {
   kmsCallsPerObject: number;
   backfillHours?: number;
   backfillConcurrency: number;
+  /** Hours each branch of the fan-out compacts, one after another (compact --hours-per-branch). */
+  backfillHoursPerBranch: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -76,6 +79,7 @@ export const DEFAULT_WORKLOAD: Workload = {
   curatedRatio: 35.0 / 678.3,
   kmsCallsPerObject: 0.01,
   backfillConcurrency: 50,
+  backfillHoursPerBranch: DEFAULT_HOURS_PER_BRANCH,
 };
 
 export interface BillLine {
@@ -113,6 +117,7 @@ export interface Bill {
   backfill?: {
     hours: number;
     concurrency: number;
+    hoursPerBranch: number;
     unitSeconds: number;
     /** With the fan-out: `concurrency` Lambdas at once. */
     wallSeconds: number;
@@ -227,15 +232,18 @@ export function monthlyBill(w: Workload, prices: Prices): Bill {
   const bill: Bill = { lines, totalMonthlyUsd, compactionStepUsd, ingestionAndCompactionUsd, alternatives };
   if (w.backfillHours !== undefined) {
     const unitSeconds = ((w.eventsPerMinute * 60) / 1e6) * w.compactionSecondsPerMillion;
-    const lambdaUsd = w.backfillHours * unitSeconds * (w.lambdaMemoryMb / 1024) * prices.lambdaArmPerGBSecond + (w.backfillHours / 1e6) * prices.lambdaPerMillionRequests;
+    // The fan-out's branches hold distinct hours, compacted one after another by one invocation.
+    const branches = Math.ceil(w.backfillHours / w.backfillHoursPerBranch);
+    const lambdaUsd = w.backfillHours * unitSeconds * (w.lambdaMemoryMb / 1024) * prices.lambdaArmPerGBSecond + (branches / 1e6) * prices.lambdaPerMillionRequests;
     bill.backfill = {
       hours: w.backfillHours,
       concurrency: w.backfillConcurrency,
+      hoursPerBranch: w.backfillHoursPerBranch,
       unitSeconds,
-      wallSeconds: Math.ceil(w.backfillHours / w.backfillConcurrency) * unitSeconds,
+      wallSeconds: Math.ceil(branches / w.backfillConcurrency) * w.backfillHoursPerBranch * unitSeconds,
       serialWallSeconds: w.backfillHours * unitSeconds,
       lambdaUsd,
-      stepFunctionsUsd: ((w.backfillHours * STATE_TRANSITIONS_PER_HOUR) / 1000) * prices.stepFunctionsPer1000Transitions,
+      stepFunctionsUsd: ((branches * STATE_TRANSITIONS_PER_BRANCH) / 1000) * prices.stepFunctionsPer1000Transitions,
       glueSparkUsd: w.backfillHours * 2 * (Math.max(GLUE_JOB_MINIMUM_SECONDS, unitSeconds) / 3600) * prices.glueDpuHour,
     };
   }

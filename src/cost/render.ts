@@ -33,7 +33,7 @@ export function renderBill(bill: Bill, heading: string[]): string {
       aligned(
         ['how', 'wall time', 'USD'],
         [
-          [`fan-out: Step Functions Distributed Map, ${b.concurrency} Lambdas at once`, duration(b.wallSeconds), usd(b.lambdaUsd + b.stepFunctionsUsd)],
+          [`fan-out: Step Functions Distributed Map, ${b.concurrency} Lambdas at once, ${b.hoursPerBranch} hours each`, duration(b.wallSeconds), usd(b.lambdaUsd + b.stepFunctionsUsd)],
           ['one Lambda, hour after hour (the schedule)', duration(b.serialWallSeconds), usd(b.lambdaUsd)],
           ['Glue Spark, one 2 DPU job per hour, 1-minute minimum', 'n/a', usd(b.glueSparkUsd)],
         ],
