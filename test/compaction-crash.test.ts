@@ -6,16 +6,15 @@
  * names, and one rerun gives the same lake as a run that never crashed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticLake } from '../src/demo/generate.js';
-import type { UnitManifest } from '../src/manifest/manifest.js';
 import { formatHour } from '../src/partitions/hours.js';
 import { openStore } from '../src/storage/open.js';
 import type { ObjectStore } from '../src/storage/types.js';
+import { finalLake, manifestsAgreeWithObjects } from './support/lake-invariants.js';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './support/fault-proxy.js';
 import { startTestS3, type TestS3 } from './support/s3-server.js';
 
@@ -45,36 +44,6 @@ function compactChild(uri: string, onSpawn: (child: ChildProcess) => void = () =
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
-}
-
-async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of store.list(prefix)) out.push(o.key);
-  return out;
-}
-
-async function finalLake(store: ObjectStore): Promise<{ manifests: Record<string, unknown>; files: Record<string, string> }> {
-  const manifests: Record<string, unknown> = {};
-  for (const key of await keys(store, '_manifests/')) {
-    const { startedAt: _s, finishedAt: _f, durationMs: _d, ...rest } = JSON.parse((await store.getBytes(key)).toString()) as UnitManifest;
-    manifests[key] = rest;
-  }
-  const files: Record<string, string> = {};
-  for (const zone of ['curated/', 'errors/']) for (const key of await keys(store, zone)) files[key] = createHash('md5').update(await store.getBytes(key)).digest('hex');
-  return { manifests, files };
-}
-
-async function manifestsAgreeWithObjects(store: ObjectStore): Promise<string[]> {
-  const problems: string[] = [];
-  for (const key of await keys(store, '_manifests/')) {
-    const m = JSON.parse((await store.getBytes(key)).toString()) as UnitManifest;
-    for (const o of m.outputs) {
-      const head = await store.head(o.key);
-      if (!head || head.size !== o.bytes || head.etag !== o.etag) problems.push(`${key} names ${o.key} (${o.bytes} B), the store has ${head ? `${head.size} B` : 'nothing'}`);
-    }
-    if (m.errorsKey && !(await store.head(m.errorsKey))) problems.push(`${key} names ${m.errorsKey}, which is missing`);
-  }
-  return problems;
 }
 
 beforeAll(async () => {

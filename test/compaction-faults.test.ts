@@ -6,16 +6,14 @@
  * names an output that is missing or different; once the faults stop, reruns give a lake
  * byte-identical to a fault-free run.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { UnitManifest } from '../src/manifest/manifest.js';
 import { writeSyntheticLake } from '../src/demo/generate.js';
 import { openStore } from '../src/storage/open.js';
-import type { ObjectStore } from '../src/storage/types.js';
 import { runCli } from './support/cli.js';
+import { finalLake, manifestsAgreeWithObjects } from './support/lake-invariants.js';
 import { startFaultProxy, type Fault, type FaultProxy } from './support/fault-proxy.js';
 import { startTestS3, type TestS3 } from './support/s3-server.js';
 
@@ -55,39 +53,6 @@ async function compact(lake: string, endpoint: string, ...extra: string[]): Prom
   } finally {
     vi.unstubAllEnvs();
   }
-}
-
-async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of store.list(prefix)) out.push(o.key);
-  return out;
-}
-
-/** Manifests (without their timing) and the md5 of every curated and errors object. */
-async function finalLake(store: ObjectStore): Promise<{ manifests: Record<string, unknown>; files: Record<string, string> }> {
-  const manifests: Record<string, unknown> = {};
-  for (const key of await keys(store, '_manifests/')) {
-    const { startedAt: _s, finishedAt: _f, durationMs: _d, ...rest } = JSON.parse((await store.getBytes(key)).toString()) as UnitManifest;
-    manifests[key] = rest;
-  }
-  const files: Record<string, string> = {};
-  for (const zone of ['curated/', 'errors/']) for (const key of await keys(store, zone)) files[key] = createHash('md5').update(await store.getBytes(key)).digest('hex');
-  return { manifests, files };
-}
-
-/** Every output every manifest names exists with the size and ETag the manifest recorded. */
-async function manifestsAgreeWithObjects(store: ObjectStore): Promise<string[]> {
-  const problems: string[] = [];
-  for (const key of await keys(store, '_manifests/')) {
-    const m = JSON.parse((await store.getBytes(key)).toString()) as UnitManifest;
-    for (const o of m.outputs) {
-      const head = await store.head(o.key);
-      if (!head) problems.push(`${key} names ${o.key}, which is missing`);
-      else if (head.size !== o.bytes || head.etag !== o.etag) problems.push(`${key} names ${o.key} with ${o.bytes} B / ${o.etag}, the object has ${head.size} B / ${head.etag}`);
-    }
-    if (m.errorsKey && !(await store.head(m.errorsKey))) problems.push(`${key} names ${m.errorsKey}, which is missing`);
-  }
-  return problems;
 }
 
 beforeAll(async () => {

@@ -6,7 +6,6 @@
  * holder) taken over, a lost one stops the run before it commits, and a store that ignores
  * conditional writes (s3rver) is named once.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,12 +18,12 @@ import { compactUnit } from '../src/compaction/unit.js';
 import { resolveSettings } from '../src/config/settings.js';
 import { writeSyntheticLake } from '../src/demo/generate.js';
 import { isClicklakeError } from '../src/errors.js';
-import type { UnitManifest } from '../src/manifest/manifest.js';
 import { HOUR_MS, hourPath } from '../src/partitions/hours.js';
 import { loadTable } from '../src/schema/load.js';
 import { openStore } from '../src/storage/open.js';
 import type { ObjectStore } from '../src/storage/types.js';
 import type { TableSpec } from '../src/schema/types.js';
+import { finalLake, keysUnder, manifestsAgreeWithObjects } from './support/lake-invariants.js';
 import { startTestS3, type TestS3 } from './support/s3-server.js';
 import { motoSkipReason, startMotoS3, type ThirdPartyS3 } from './support/third-party-s3.js';
 
@@ -70,37 +69,9 @@ async function seed(store: ObjectStore): Promise<void> {
 const ctxFor = (store: ObjectStore) => compactionContext({ store, spec, settings: resolveSettings({}, {}), now: () => now, workDir: work, memoryLimit: '300MB' });
 const planHour = (store: ObjectStore, force = false) => planUnits(store, resolveSettings({}, {}).layout, 'click_events', { now, graceMs: 20 * 60_000, lookbackMs: 48 * HOUR_MS, hours: [HOUR], force, settings: manifestSettings(ctxFor(store)) });
 
-async function keys(store: ObjectStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of store.list(prefix)) out.push(o.key);
-  return out;
-}
-
-async function finalLake(store: ObjectStore): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const key of await keys(store, '_manifests/')) {
-    const { startedAt: _s, finishedAt: _f, durationMs: _d, ...rest } = JSON.parse((await store.getBytes(key)).toString()) as UnitManifest;
-    out[key] = rest;
-  }
-  for (const zone of ['curated/', 'errors/']) for (const key of await keys(store, zone)) out[key] = createHash('md5').update(await store.getBytes(key)).digest('hex');
-  return out;
-}
-
-async function manifestsAgree(store: ObjectStore): Promise<string[]> {
-  const problems: string[] = [];
-  for (const key of await keys(store, '_manifests/')) {
-    const m = JSON.parse((await store.getBytes(key)).toString()) as UnitManifest;
-    for (const o of m.outputs) {
-      const head = await store.head(o.key);
-      if (!head || head.etag !== o.etag) problems.push(`${key} names ${o.key}`);
-    }
-  }
-  return problems;
-}
-
 /** A late Firehose object for the hour: a copy of one of its objects under a new name (its events are duplicates, its bytes new inputs). */
 async function addLateObject(store: ObjectStore): Promise<void> {
-  const [first] = await keys(store, `raw/click_events/${hourPath(HOUR)}/`);
+  const [first] = await keysUnder(store, `raw/click_events/${hourPath(HOUR)}/`);
   const body = await store.getBytes(first!);
   await store.put(`raw/click_events/${hourPath(HOUR)}/zz-late-object`, Buffer.concat([body, Buffer.from('\n{"not":"an event"}\n')]));
 }
@@ -120,7 +91,7 @@ describe.each([local, ...(skipMoto ? [] : [onMoto])])('the unit lease on $name',
     expect(skipped).toHaveLength(1);
     expect(skipped[0]!.skipped[0]!.heldBy).toMatch(/^run-[ab]$|committed meanwhile/);
     expect(await store.head(leaseKey('click_events', HOUR))).toBeUndefined();
-    expect(await manifestsAgree(store)).toEqual([]);
+    expect(await manifestsAgreeWithObjects(store)).toEqual([]);
 
     const reference = await lakes.fresh();
     await seed(reference);
@@ -138,7 +109,7 @@ describe.each([local, ...(skipMoto ? [] : [onMoto])])('the unit lease on $name',
     await Promise.all([runUnits(ctxFor(store), before.todo, { lease: { seconds: 600, owner: 'missed-it' } }), runUnits(ctxFor(store), after.todo, { lease: { seconds: 600, owner: 'saw-it' } })]);
     // Whichever won, the next scheduled run leaves the unit as a serial run over all inputs would.
     await runUnits(ctxFor(store), (await planHour(store)).todo, { lease: { seconds: 600 } });
-    expect(await manifestsAgree(store)).toEqual([]);
+    expect(await manifestsAgreeWithObjects(store)).toEqual([]);
 
     const reference = await lakes.fresh();
     await seed(reference);
@@ -175,8 +146,8 @@ describe.each([local, ...(skipMoto ? [] : [onMoto])])('the unit lease on $name',
     const failure = await compactUnit(ctxFor(store), HOUR, undefined, taken.lease).catch((err: unknown) => err);
     expect(isClicklakeError(failure) && failure.code).toBe('lease_lost');
     expect((failure as Error).message).toMatch(/the lease on click_events 2024-05-06T12 was lost \(another run replaced it\): this run stops before committing/);
-    expect(await keys(store, '_manifests/')).toEqual([]);
-    expect(await keys(store, 'curated/')).toEqual([]);
+    expect(await keysUnder(store, '_manifests/')).toEqual([]);
+    expect(await keysUnder(store, 'curated/')).toEqual([]);
     await taken.lease.release();
     expect(JSON.parse((await store.getBytes(leaseKey('click_events', HOUR))).toString())).toMatchObject({ owner: 'usurper' });
   });

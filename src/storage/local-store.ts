@@ -14,6 +14,17 @@ const LIST_READ_AHEAD = 4;
 
 /** Suffix marker of an in-flight put's temp file: `.<name>.tmp-<random hex>` beside the target. */
 const TEMP_MARKER = '.tmp-';
+/** A new file (failing if it exists) with `bytes`, on disk before it is renamed or linked into place. */
+async function writeDurably(file: string, bytes: Buffer): Promise<void> {
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A conditional write's lock file older than this was left by a process that died holding it. */
 const LOCK_STALE_MS = 10_000;
 
@@ -154,15 +165,7 @@ export class LocalStore implements ObjectStore {
   async put(key: string, body: Buffer | string, _options?: PutOptions): Promise<{ etag: string }> {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     const etag = createHash('md5').update(bytes).digest('hex');
-    await this.writeAtomically(key, async (tempPath) => {
-      const handle = await open(tempPath, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    });
+    await this.writeAtomically(key, (tempPath) => writeDurably(tempPath, bytes));
     return { etag };
   }
 
@@ -182,13 +185,7 @@ export class LocalStore implements ObjectStore {
       new ClicklakeError('precondition_failed', `${this.uri}/${key} changed: the conditional write (${'ifNoneMatch' in condition ? 'the key must not exist' : `ETag ${condition.ifMatch}`}) did not hold`, { key, condition });
     try {
       await mkdir(dir, { recursive: true });
-      const handle = await open(tempPath, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await writeDurably(tempPath, bytes);
       if ('ifNoneMatch' in condition) {
         try {
           await link(tempPath, file);
