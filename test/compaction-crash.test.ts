@@ -16,7 +16,7 @@ import { openStore } from '../src/storage/open.js';
 import type { ObjectStore } from '../src/storage/types.js';
 import { finalLake, manifestsAgreeWithObjects } from './support/lake-invariants.js';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './support/fault-proxy.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
+import { s3rverEnv, startTestS3, type TestS3 } from './support/s3-server.js';
 
 const ENTRY = path.resolve('test/support/cli-entry.ts');
 let s3: TestS3;
@@ -37,7 +37,7 @@ async function newLake(): Promise<{ uri: string; store: ObjectStore }> {
 
 /** The CLI in its own process, through the proxy; resolves with how it ended. */
 function compactChild(uri: string, onSpawn: (child: ChildProcess) => void = () => undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  const env = { ...process.env, AWS_ENDPOINT_URL_S3: proxy.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_PROFILE: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+  const env = { ...process.env, ...s3rverEnv(proxy.endpoint) };
   const args = ['--import', 'tsx', ENTRY, 'compact', '--lake', uri, '--now', now, ...hours.flatMap((h) => ['--hour', h])];
   const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'] });
   onSpawn(child);

@@ -15,7 +15,7 @@ import { openStore } from '../src/storage/open.js';
 import { runCli } from './support/cli.js';
 import { finalLake, manifestsAgreeWithObjects } from './support/lake-invariants.js';
 import { startFaultProxy, type Fault, type FaultProxy } from './support/fault-proxy.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
+import { s3rverEnv, startTestS3, type TestS3 } from './support/s3-server.js';
 
 let s3: TestS3;
 let proxy: FaultProxy;
@@ -35,15 +35,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const envFor = (endpoint: string) => ({
-  AWS_ENDPOINT_URL_S3: endpoint,
-  AWS_ACCESS_KEY_ID: 'S3RVER',
-  AWS_SECRET_ACCESS_KEY: 'S3RVER',
-  AWS_REGION: 'us-east-1',
-  AWS_PROFILE: '',
-  AWS_CONFIG_FILE: '/dev/null',
-  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-});
+const envFor = s3rverEnv;
 
 /** The CLI as a user runs it, its SDK clients pointed at `endpoint` through the standard AWS environment. */
 async function compact(lake: string, endpoint: string, ...extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -6,7 +6,7 @@
 import { describe } from 'vitest';
 import { openStore } from '../src/storage/open.js';
 import { compactionScenarios, type LakeProvider } from './support/compaction-scenarios.js';
-import { startTestS3, type TestS3 } from './support/s3-server.js';
+import { s3rverEnv, startTestS3, type TestS3 } from './support/s3-server.js';
 import { cephS3, cephSkipReason, motoSkipReason, startMotoS3, type ThirdPartyS3 } from './support/third-party-s3.js';
 
 function s3Lakes(): LakeProvider {
@@ -28,15 +28,7 @@ function s3Lakes(): LakeProvider {
       return { uri, store: openStore(uri, { s3Client: server().client }) };
     },
     // The CLI builds its own client from the standard AWS environment.
-    cliEnv: () => ({
-      AWS_ENDPOINT_URL_S3: server().endpoint,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      AWS_PROFILE: '',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    }),
+    cliEnv: () => s3rverEnv(server().endpoint),
   };
 }
 
