@@ -22,15 +22,17 @@ function report(started: number, result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ms, maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6, ...result })}\n`);
 }
 
-async function clicklake(lake: string, hour: string): Promise<void> {
+async function clicklake(lake: string, hour: string, memoryLimit: string | undefined): Promise<void> {
   const spec = await loadTable('click_events');
   const settings = resolveSettings({}, { lake });
   const steps: Record<string, number> = {};
-  const ctx = compactionContext({ store: openStore(lake), spec, settings });
+  const ctx = compactionContext({ store: openStore(lake), spec, settings, ...(memoryLimit ? { memoryLimit } : {}) });
   ctx.onStepTime = (step, ms) => (steps[step] = (steps[step] ?? 0) + ms);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const { manifest } = await compactUnit(ctx, Date.parse(`${hour}:00:00Z`));
-  report(started, { outBytes: manifest.counts.bytesOut, rows: manifest.counts.written, extra: { counts: manifest.counts, steps } });
+  const used = process.cpuUsage(cpu);
+  report(started, { cpuSeconds: (used.user + used.system) / 1e6, outBytes: manifest.counts.bytesOut, rows: manifest.counts.written, extra: { counts: manifest.counts, steps } });
 }
 
 /**
@@ -38,10 +40,10 @@ async function clicklake(lake: string, hour: string): Promise<void> {
  * DuckDB's plain COPY skips: rows in the schema's sort order, within clicklake's memory limit
  * (spilling to `out`'s directory). It is the floor for any engine that parses with DuckDB here.
  */
-async function anchor(ndjson: string, out: string, sorted: boolean): Promise<void> {
+async function anchor(ndjson: string, out: string, sorted: boolean, memoryLimit = defaultMemoryLimit()): Promise<void> {
   const spec = await loadTable('click_events');
   const columns = `{${spec.columns.map((c) => `${quotedString(c.jsonName)}: ${quotedString(c.type.kind === 'timestamp' ? 'TIMESTAMPTZ' : duckdbType(c.type))}`).join(', ')}}`;
-  const limits: Record<string, string> = sorted ? { memory_limit: defaultMemoryLimit(), temp_directory: path.join(path.dirname(out), 'anchor-spill') } : {};
+  const limits: Record<string, string> = sorted ? { memory_limit: memoryLimit, temp_directory: path.join(path.dirname(out), 'anchor-spill') } : {};
   const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', ...limits });
   const conn = await instance.connect();
   await conn.run("SET TimeZone = 'UTC'");
@@ -101,8 +103,8 @@ async function parquetjsLite(ndjson: string, out: string, limitBytes: number): P
   report(started, { outBytes: statSync(out).size, rows, extra: { inputBytes: bytes } });
 }
 
-if (kind === 'clicklake') await clicklake(args[0]!, args[1]!);
+if (kind === 'clicklake') await clicklake(args[0]!, args[1]!, args[2]);
 else if (kind === 'anchor') await anchor(args[0]!, args[1]!, false);
-else if (kind === 'anchor-sorted') await anchor(args[0]!, args[1]!, true);
+else if (kind === 'anchor-sorted') await anchor(args[0]!, args[1]!, true, args[2]);
 else if (kind === 'parquetjs-lite') await parquetjsLite(args[0]!, args[1]!, Number(args[2]));
 else throw new Error(`unknown contender ${kind ?? '(none)'}: expected clicklake, anchor, anchor-sorted or parquetjs-lite`);

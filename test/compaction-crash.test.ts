@@ -1,9 +1,10 @@
 /**
- * Crashes at every step of the commit protocol, for real: the CLI runs as a child process
- * against an S3 server (s3rver) through a proxy, and is SIGKILLed right after the server carried
- * out its k-th write (each Parquet output, the errors object, the manifest, unit after unit),
- * before the answer reaches it. After each crash no manifest disagrees with the objects it
- * names, and one rerun gives the same lake as a run that never crashed.
+ * Crashes at every step of the commit protocol, for real: the CLI runs as a child process and is
+ * SIGKILLed right after its k-th write took effect (each Parquet output, the errors object, the
+ * manifest, unit after unit): on an S3 server (s3rver) through a proxy that kills it before the
+ * answer reaches it, and on a file:// lake through a preloaded hook that kills it right after the
+ * file was renamed into place. After each crash no manifest disagrees with the objects it names,
+ * and one rerun gives the same lake as a run that never crashed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -92,5 +93,45 @@ describe('SIGKILL after every write of the commit protocol', () => {
       crashes.push(writes[k - 1]!);
     }
     console.log(`crashed after each of ${crashes.length} writes: ${crashes.join(', ')}`);
+  }, 600_000);
+});
+
+describe('SIGKILL after every write of the commit protocol, on a file:// lake', () => {
+  const HOOK = path.resolve('test/support/kill-after-writes.mjs');
+
+  async function localLake(): Promise<{ dir: string; store: ObjectStore }> {
+    const dir = path.join(root, `local-${++lakeSeq}`);
+    const store = openStore(dir);
+    await writeSyntheticLake({ store, table: 'click_events', seed: 9, events: 900, startDate: '2024-05-06', days: 1 });
+    return { dir, store };
+  }
+
+  function compactLocal(dir: string, killAfter?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    const env = { ...process.env, CLICKLAKE_TEST_LAKE_DIR: dir, ...(killAfter ? { CLICKLAKE_TEST_KILL_AFTER_WRITES: String(killAfter) } : {}) };
+    const args = ['--import', 'tsx', '--import', HOOK, ENTRY, 'compact', '--lake', dir, '--now', now, ...hours.flatMap((h) => ['--hour', h])];
+    const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  }
+
+  it('leaves no manifest that disagrees with its files, and one rerun gives the uncrashed lake', async () => {
+    const reference = await localLake();
+    const uncrashed = await compactLocal(reference.dir);
+    expect(uncrashed.code, uncrashed.stderr).toBe(0);
+    const writes = uncrashed.stderr.split('\n').filter((l) => l.startsWith('write: ')).map((l) => l.slice(7));
+    expect(writes.filter((w) => w.includes(' _manifests/'))).toHaveLength(hours.length);
+    expect(writes.some((w) => w.includes(' curated/'))).toBe(true);
+    const expected = await finalLake(reference.store);
+    for (let k = 1; k <= writes.length; k++) {
+      const lake = await localLake();
+      const crashed = await compactLocal(lake.dir, k);
+      expect(crashed.signal, `crash after write ${k} (${writes[k - 1]})`).toBe('SIGKILL');
+      expect(await manifestsAgreeWithObjects(lake.store), `after the crash at write ${k}`).toEqual([]);
+      const rerun = await compactLocal(lake.dir);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(await finalLake(lake.store), `rerun after a crash at write ${k} (${writes[k - 1]})`).toEqual(expected);
+    }
+    console.log(`file:// lake: crashed after each of ${writes.length} writes: ${writes.join(', ')}`);
   }, 600_000);
 });

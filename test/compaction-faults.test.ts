@@ -1,7 +1,8 @@
 /**
  * Compaction through a fault-injecting proxy in front of a real S3 server (s3rver; the AWS SDK
  * v3 over HTTP, the CLI as users run it): 503 SlowDown, 500s, connections reset before an answer
- * and mid-body, bodies truncated with a clean close, on about one request in ten. Every run
+ * and mid-body, bodies truncated with a clean close, answers that stall past the client's idle
+ * timeout, on about one request in ten. Every run
  * either finishes or fails with one line naming the cause (never a stack trace); no manifest ever
  * names an output that is missing or different; once the faults stop, reruns give a lake
  * byte-identical to a fault-free run.
@@ -21,7 +22,7 @@ let s3: TestS3;
 let proxy: FaultProxy;
 let root: string;
 let now = '';
-const FAULTS: Fault[] = ['slowdown', 'internal', 'reset', 'reset-mid-body', 'truncate'];
+const FAULTS: Fault[] = ['slowdown', 'internal', 'reset', 'reset-mid-body', 'truncate', 'stall'];
 
 /** A small seeded PRNG (mulberry32): the same faults on every run of the test. */
 function prng(seed: number): () => number {
@@ -40,6 +41,8 @@ const envFor = s3rverEnv;
 /** The CLI as a user runs it, its SDK clients pointed at `endpoint` through the standard AWS environment. */
 async function compact(lake: string, endpoint: string, ...extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   for (const [k, v] of Object.entries(envFor(endpoint))) vi.stubEnv(k, v);
+  // A stalled answer (3 s) outlasts this idle timeout: the SDK gives up on it and retries.
+  vi.stubEnv('CLICKLAKE_S3_IDLE_TIMEOUT_MS', '1000');
   try {
     return await runCli(['compact', '--lake', lake, '--all', '--now', now, ...extra], root);
   } finally {

@@ -18,6 +18,12 @@ export interface SyntheticLakeOptions {
   objectBytes?: number;
   /** Share of events delivered hours late (a phone that was offline), default 0.005. */
   lateShare?: number;
+  /**
+   * `dirty` (default): a few percent broken records of every kind, unframeable ones included.
+   * `edge-validated`: what passes the deployed API Gateway's model: no framing damage, about 0.1%
+   * schema rejects, tracker batches of 10-50 events per record.
+   */
+  profile?: 'dirty' | 'edge-validated';
   onObject?: (count: number, bytes: number) => void;
 }
 
@@ -41,7 +47,8 @@ export async function writeSyntheticLake(options: SyntheticLakeOptions): Promise
     lastArrivalMs = Math.max(lastArrivalMs, at);
     return at;
   };
-  const firehose: FirehoseOptions = { seed: options.seed, objectBytes: options.objectBytes ?? 256 << 10, arrivalOf };
+  const edge = options.profile === 'edge-validated' ? { invalidShare: 0.001, schemaBreaksOnly: true, arrayShare: 1, batchEvents: [10, 50] as [number, number], duplicateShare: 0.001 } : {};
+  const firehose: FirehoseOptions = { seed: options.seed, objectBytes: options.objectBytes ?? 256 << 10, arrivalOf, ...edge };
   const events = clickstream({ seed: options.seed, events: options.events, startMs, spanMs: options.days * 86_400_000 - 3_600_000, ...(options.restaurants ? { restaurants: options.restaurants } : {}) });
   const hours = new Set<number>();
   let objects = 0;

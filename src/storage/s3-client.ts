@@ -23,7 +23,18 @@ export function createS3Client(overrides: S3ClientConfig = {}): S3Client {
         ...overrides,
       }
     : { ...overrides };
+  config.requestHandler ??= timeouts();
   return new S3Client(config);
+}
+
+/**
+ * The SDK waits forever by default: a server that stops answering mid-response would hang a run
+ * (a Lambda until its 15 minutes). A connection gets 10 s, a socket may stay idle 60 s
+ * (`CLICKLAKE_S3_IDLE_TIMEOUT_MS`); the SDK retries a timed-out request like any transient error.
+ */
+function timeouts(): { connectionTimeout: number; socketTimeout: number } {
+  const idle = Number(process.env['CLICKLAKE_S3_IDLE_TIMEOUT_MS']);
+  return { connectionTimeout: 10_000, socketTimeout: Number.isFinite(idle) && idle > 0 ? idle : 60_000 };
 }
 
 /** True when requests go somewhere other than AWS's own S3 endpoints. */

@@ -39,6 +39,10 @@ export interface FirehoseOptions {
   ndjsonShare?: number;
   /** Share of Firehose records that batch several events in one JSON array (default 0.15). */
   arrayShare?: number;
+  /** Events per batched array, smallest and largest (default 2..6; the tracker sends 10..50). */
+  batchEvents?: [number, number];
+  /** Only breakages that are still JSON (schema rejects): what passes API Gateway's framing (default false). */
+  schemaBreaksOnly?: boolean;
   /** Object size at which a buffer is flushed (default 1 MiB, Firehose's smallest buffer). */
   objectBytes?: number;
   /** When an event reaches S3: its event time plus this delay (default: 5 s to 4 min). */
@@ -72,6 +76,9 @@ const BREAKERS: Array<(ev: ClickEvent, rng: Random) => string> = [
   (ev) => JSON.stringify(ev).slice(0, 57),
   () => 'not json at all',
 ];
+
+/** The breakers before the last two (a cut-off record, not JSON at all) leave valid JSON. */
+const SCHEMA_BREAKERS = BREAKERS.length - 2;
 
 function objectName(stream: string, hour: number, seq: number, rng: Random, gzip: boolean): string {
   const at = new Date(hour + Math.min(seq, 59) * 60_000 + rng.int(0, 59) * 1000).toISOString();
@@ -116,14 +123,14 @@ export function* firehoseObjects(events: Iterable<ClickEvent>, options: Firehose
   for (const ev of events) {
     const arrival = arrivalOf(Date.parse(ev.event_time), rng);
     if (rng.chance(invalidShare)) {
-      const broken = Math.floor(rng.next() * BREAKERS.length);
+      const broken = Math.floor(rng.next() * (options.schemaBreaksOnly ? SCHEMA_BREAKERS : BREAKERS.length));
       yield* add(arrival, BREAKERS[broken]!(ev, rng), [{ event: ev, kind: 'broken', broken }]);
       continue;
     }
     if (rng.chance(duplicateShare)) yield* add(arrival + rng.int(0, 30_000), JSON.stringify(ev), [{ event: ev, kind: 'duplicate' }]);
     if (rng.chance(options.arrayShare ?? 0.15)) {
       pendingArray.push(ev);
-      if (pendingArray.length >= rng.int(2, 6)) {
+      if (pendingArray.length >= rng.int(...(options.batchEvents ?? [2, 6]))) {
         yield* add(arrival, JSON.stringify(pendingArray), batchTruth(pendingArray));
         pendingArray = [];
       }

@@ -1,13 +1,14 @@
 /**
  * An HTTP proxy between the AWS SDK and an S3 server that breaks requests on purpose: 503
  * SlowDown and 500 InternalError answers, connections reset before an answer, answers cut off
- * mid-body (reset), and bodies truncated with a normal close. `decide` picks the fault per
+ * mid-body (reset), bodies truncated with a normal close, and answers that stall mid-body for
+ * `stallMs` (past the client's idle timeout) before going on. `decide` picks the fault per
  * request; every request and what was done to it is recorded.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'slowdown' | 'internal' | 'reset' | 'reset-mid-body' | 'truncate';
+export type Fault = 'slowdown' | 'internal' | 'reset' | 'reset-mid-body' | 'truncate' | 'stall';
 
 export interface ProxiedRequest {
   method: string;
@@ -49,7 +50,7 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<{ sta
   });
 }
 
-export async function startFaultProxy(target: string, decide: FaultProxy['decide'] = () => undefined): Promise<FaultProxy> {
+export async function startFaultProxy(target: string, decide: FaultProxy['decide'] = () => undefined, stallMs = 3000): Promise<FaultProxy> {
   const to = new URL(target);
   const requests: ProxiedRequest[] = [];
   const proxy: FaultProxy = { endpoint: '', requests, decide, afterForward: () => false, close: async () => undefined };
@@ -83,6 +84,13 @@ export async function startFaultProxy(target: string, decide: FaultProxy['decide
         // Reset: the socket dies. Truncate: a clean close, short of the content-length.
         if (fault === 'reset-mid-body') setImmediate(() => req.socket.destroy());
         else setImmediate(() => req.socket.end());
+        return;
+      }
+      if (fault === 'stall') {
+        res.writeHead(answer.status, headers);
+        res.write(answer.body.subarray(0, Math.floor(answer.body.length / 2)));
+        await new Promise((r) => setTimeout(r, stallMs));
+        if (!res.destroyed) res.end(answer.body.subarray(Math.floor(answer.body.length / 2)));
         return;
       }
       res.writeHead(answer.status, headers).end(answer.body);
