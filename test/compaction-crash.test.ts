@@ -27,7 +27,8 @@ let now = '';
 let hours: string[] = [];
 let lakeSeq = 0;
 
-const isWrite = (r: ProxiedRequest): boolean => (r.method === 'PUT' || r.method === 'DELETE' || (r.method === 'POST' && /uploads|uploadId/.test(r.path))) && !r.path.includes('/raw/');
+/** A write of the commit protocol (the lease's own writes are not steps of it). */
+const isWrite = (r: ProxiedRequest): boolean => (r.method === 'PUT' || r.method === 'DELETE' || (r.method === 'POST' && /uploads|uploadId/.test(r.path))) && !r.path.includes('/raw/') && !r.path.includes('/_leases/');
 
 async function newLake(): Promise<{ uri: string; store: ObjectStore }> {
   const uri = `${s3.uri}/lake-${++lakeSeq}`;

@@ -7,7 +7,7 @@
  * conditional writes (s3rver) is named once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactionContext, manifestSettings } from '../src/compaction/context.js';
@@ -118,7 +118,7 @@ describe.each([local, ...(skipMoto ? [] : [onMoto])])('the unit lease on $name',
     expect(await finalLake(store)).toEqual(await finalLake(reference));
   });
 
-  it('respects a live lease and takes over an expired one (its holder died)', async () => {
+  it('respects a live lease, takes over an expired one, and one whose holder on this host has exited', async () => {
     const store = await lakes.fresh();
     await seed(store);
     const plan = await planHour(store);
@@ -134,6 +134,14 @@ describe.each([local, ...(skipMoto ? [] : [onMoto])])('the unit lease on $name',
     expect(taken.units.map((u) => u.hour)).toEqual(['2024-05-06T12']);
     expect(logged.some((m) => m.startsWith('took over the expired lease on click_events 2024-05-06T12 (held by dead-host:7'))).toBe(true);
     expect(await store.head(leaseKey('click_events', HOUR))).toBeUndefined();
+
+    // A live lease of a process on this host that no longer runs (a crashed CLI run): taken over at once.
+    const gone = await runUnits(ctxFor(store), (await planHour(store, true)).todo, { lease: { seconds: 600, log: (m) => logged.push(m) } }).then(async () => {
+      await store.put(leaseKey('click_events', HOUR), lease(`${os.hostname()}:999999:crashed`, Date.now() + 300_000));
+      return runUnits(ctxFor(store), (await planHour(store, true)).todo, { lease: { seconds: 600, log: (m) => logged.push(m) } });
+    });
+    expect(gone.units.map((u) => u.hour)).toEqual(['2024-05-06T12']);
+    expect(logged.some((m) => m.includes(`took over the abandoned lease on click_events 2024-05-06T12 (its holder, ${os.hostname()}:999999:crashed, is no longer running on this host)`))).toBe(true);
   });
 
   it('stops a run whose lease another run replaced before it commits anything', async () => {

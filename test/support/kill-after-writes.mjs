@@ -14,7 +14,8 @@ const writes = [];
 
 function counted(op, target) {
   const file = path.resolve(String(target));
-  if (!zones.some((z) => file.startsWith(z))) return;
+  // The local store's temp files (".<name>.tmp-...") are not writes of the lake.
+  if (!zones.some((z) => file.startsWith(z)) || path.basename(file).startsWith('.')) return;
   writes.push(`${op} ${path.relative(lake, file)}`);
   if (writes.length === killAt) process.kill(process.pid, 'SIGKILL');
 }

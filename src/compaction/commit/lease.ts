@@ -4,7 +4,8 @@
  * If-None-Match: * to take the unit, replaced with If-Match on its ETag to renew it (every third
  * of its lifetime while the unit runs) or to take over one whose holder let it expire (a
  * process that died), and deleted when the unit is committed. A run that finds a live lease
- * skips the unit and says who holds it until when. A holder that could not renew in time has
+ * skips the unit and says who holds it until when, unless the holder was a process on this host
+ * that no longer runs (a crashed CLI run), whose lease is taken over at once. A holder that could not renew in time has
  * lost the lease: it stops before its next commit step, so no two runs commit one unit.
  *
  * Some S3-compatible servers ignore conditional writes (s3rver): a probe finds that once per
@@ -42,6 +43,21 @@ export function leaseKey(table: string, hour: HourStart): string {
 
 /** A run's default lease owner: this host and process. */
 export const RUN_OWNER = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+/**
+ * A holder on this host (owner `host:pid:...`) whose process has exited: a crashed CLI run need
+ * not block its own rerun for the lease's lifetime. Holders elsewhere are only known by expiry.
+ */
+function holderIsGone(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 const isPreconditionFailed = (err: unknown): boolean => isClicklakeError(err) && err.code === 'precondition_failed';
 
@@ -160,10 +176,12 @@ export async function takeLease(store: ObjectStore, options: LeaseOptions): Prom
     const current = await readLease(store, key);
     if (!current) continue; // released meanwhile: try to create it again
     const expires = current.body ? Date.parse(current.body.expiresAt) : 0;
-    if (Number.isFinite(expires) && expires > now) return { heldBy: current.body!.owner, until: current.body!.expiresAt };
+    const gone = current.body ? holderIsGone(current.body.owner) : false;
+    if (Number.isFinite(expires) && expires > now && !gone) return { heldBy: current.body!.owner, until: current.body!.expiresAt };
     try {
       const { etag } = await store.putIf(key, JSON.stringify(body), { ifMatch: current.etag });
-      options.log?.(`took over the expired lease on ${options.table} ${formatHour(options.hour)} (held by ${current.body?.owner ?? 'an unreadable lease'}, expired ${current.body?.expiresAt ?? 'unknown'}): redoing the unit`);
+      const why = gone ? `its holder, ${current.body!.owner}, is no longer running on this host` : `held by ${current.body?.owner ?? 'an unreadable lease'}, expired ${current.body?.expiresAt ?? 'unknown'}`;
+      options.log?.(`took over the ${gone ? 'abandoned' : 'expired'} lease on ${options.table} ${formatHour(options.hour)} (${why}): redoing the unit`);
       return { lease: new UnitLease(store, key, etag, body, options) };
     } catch (err) {
       if (!isPreconditionFailed(err)) throw err;
