@@ -3,7 +3,8 @@
  * both APIs, through the real SDK clients the CLI makes): `catalog plan` / `apply` create the
  * database and the tables, a second plan finds nothing to do (moto hands the tables back in its
  * own serialization), a schema change plans and applies as additive columns; `views apply
- * --athena` submits every view and moto records each as succeeded. The
+ * --athena` submits every view and moto records each as succeeded; `partitions sync` registers
+ * the dates of a compacted lake's manifests and, run again, finds them all registered. The
  * hand-written endpoints (test/support/fake-glue.ts, fake-athena.ts) remain for what moto does
  * not do: throttling, ConcurrentModificationException, FAILED queries, paging by one.
  */
@@ -11,9 +12,11 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AthenaClient, GetQueryExecutionCommand, ListQueryExecutionsCommand } from '@aws-sdk/client-athena';
-import { GetTablesCommand, GlueClient } from '@aws-sdk/client-glue';
+import { GetPartitionsCommand, GetTablesCommand, GlueClient } from '@aws-sdk/client-glue';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeSyntheticLake } from '../src/demo/generate.js';
 import { loadViews } from '../src/query/views.js';
+import { openStore } from '../src/storage/open.js';
 import { DEFAULT_SCHEMA_DIR } from '../src/schema/load.js';
 import { runCli } from './support/cli.js';
 import { motoSkipReason, startMotoS3, type ThirdPartyS3 } from './support/third-party-s3.js';
@@ -84,3 +87,34 @@ describe.skipIf(skip)('catalog and views on moto_server', () => {
     athena.destroy();
   });
 });
+
+describe.skipIf(skip)('partitions sync on moto_server', () => {
+  it('registers every curated dt the manifests name in moto Glue, then finds them all registered', async () => {
+    const dir = await mkdtemp(path.join(work, 'sync-'));
+    await writeFile(path.join(dir, 'clicklake.config.json'), JSON.stringify({ lake: `s3://${moto.bucket}/synced`, database: 'synced', projection: false }));
+    const lake = await writeSyntheticLake({ store: openStore(`s3://${moto.bucket}/synced`, { s3Client: moto.client }), table: 'click_events', seed: 2, events: 800, startDate: '2024-05-06', days: 2 });
+    const compact = await runCli(['compact', '--all', '--now', new Date(lake.lastArrivalMs + 3 * 3_600_000).toISOString(), '--json'], dir);
+    expect(compact.code, compact.stderr).toBe(0);
+    expect((await runCli(['catalog', 'apply'], dir)).code).toBe(0);
+    const first = await runCli(['partitions', 'sync', '--json'], dir);
+    expect(first.code, first.stderr).toBe(0);
+    const glue = new GlueClient(clientConfig());
+    const partitions = (await glue.send(new GetPartitionsCommand({ DatabaseName: 'synced', TableName: 'click_events' }))).Partitions ?? [];
+    const dts = (await curatedDts(moto, 'synced')).sort();
+    expect(partitions.map((p) => p.Values![0]).sort()).toEqual(dts);
+    expect(dts.length).toBeGreaterThanOrEqual(2);
+    for (const p of partitions) expect(p.StorageDescriptor?.Location).toBe(`s3://${moto.bucket}/synced/curated/click_events/dt=${p.Values![0]}/`);
+    const again = await runCli(['partitions', 'sync', '--json'], dir);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/"created": \[\]/);
+    glue.destroy();
+  });
+});
+
+/** The dt partitions the curated zone holds. */
+async function curatedDts(server: ThirdPartyS3, prefix: string): Promise<string[]> {
+  const store = openStore(`s3://${server.bucket}/${prefix}`, { s3Client: server.client });
+  const dts: string[] = [];
+  for await (const o of store.list('curated/click_events/')) dts.push(/dt=([^/]+)\//.exec(o.key)![1]!);
+  return [...new Set(dts)];
+}
