@@ -136,10 +136,8 @@ describe.each([local, ...(skipMoto ? [] : [onMoto])])('the unit lease on $name',
     expect(await store.head(leaseKey('click_events', HOUR))).toBeUndefined();
 
     // A live lease of a process on this host that no longer runs (a crashed CLI run): taken over at once.
-    const gone = await runUnits(ctxFor(store), (await planHour(store, true)).todo, { lease: { seconds: 600, log: (m) => logged.push(m) } }).then(async () => {
-      await store.put(leaseKey('click_events', HOUR), lease(`${os.hostname()}:999999:crashed`, Date.now() + 300_000));
-      return runUnits(ctxFor(store), (await planHour(store, true)).todo, { lease: { seconds: 600, log: (m) => logged.push(m) } });
-    });
+    await store.put(leaseKey('click_events', HOUR), lease(`${os.hostname()}:999999:crashed`, Date.now() + 300_000));
+    const gone = await runUnits(ctxFor(store), (await planHour(store, true)).todo, { lease: { seconds: 600, log: (m) => logged.push(m) } });
     expect(gone.units.map((u) => u.hour)).toEqual(['2024-05-06T12']);
     expect(logged.some((m) => m.includes(`took over the abandoned lease on click_events 2024-05-06T12 (its holder, ${os.hostname()}:999999:crashed, is no longer running on this host)`))).toBe(true);
   });

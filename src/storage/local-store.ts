@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { ClicklakeError } from '../errors.js';
 import { assertValidKey, assertValidPrefix, compareUtf8 } from './keys.js';
+import { preconditionFailed } from './precondition.js';
 import type { ObjectInfo, ObjectStore, PutCondition, PutOptions } from './types.js';
 
 /** Files a listing stats and hashes ahead of the one it yields. */
@@ -181,8 +182,6 @@ export class LocalStore implements ObjectStore {
     const file = this.pathOf(key);
     const dir = path.dirname(file);
     const tempPath = path.join(dir, `.${path.basename(file)}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
-    const failed = (): ClicklakeError =>
-      new ClicklakeError('precondition_failed', `${this.uri}/${key} changed: the conditional write (${'ifNoneMatch' in condition ? 'the key must not exist' : `ETag ${condition.ifMatch}`}) did not hold`, { key, condition });
     try {
       await mkdir(dir, { recursive: true });
       await writeDurably(tempPath, bytes);
@@ -190,14 +189,14 @@ export class LocalStore implements ObjectStore {
         try {
           await link(tempPath, file);
         } catch (err) {
-          if (isFsError(err, 'EEXIST')) throw failed();
+          if (isFsError(err, 'EEXIST')) throw preconditionFailed(this.uri, key, condition);
           throw err;
         }
         return { etag };
       }
       const release = await this.lock(file);
       try {
-        if ((await this.info(key))?.etag !== condition.ifMatch) throw failed();
+        if ((await this.info(key))?.etag !== condition.ifMatch) throw preconditionFailed(this.uri, key, condition);
         await rename(tempPath, file);
       } finally {
         await release();

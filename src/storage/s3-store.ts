@@ -14,6 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { awsSetupHint } from '../aws/setup-hint.js';
 import { ClicklakeError } from '../errors.js';
 import { assertValidKey, assertValidPrefix } from './keys.js';
+import { preconditionFailed } from './precondition.js';
 import type { ObjectInfo, ObjectStore, PutCondition, PutOptions } from './types.js';
 
 /** S3 returns at most this many keys per ListObjectsV2 page. */
@@ -161,7 +162,7 @@ export class S3Store implements ObjectStore {
       // 404 on If-Match: there is no object to match.
       const missing = 'ifMatch' in condition && (name === 'NoSuchKey' || status === 404);
       if (missing || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409) {
-        throw new ClicklakeError('precondition_failed', `${this.uri}/${key} changed: the conditional write (${'ifNoneMatch' in condition ? 'the key must not exist' : `ETag ${condition.ifMatch}`}) did not hold`, { key, condition });
+        throw preconditionFailed(this.uri, key, condition);
       }
       throw this.failure('put', key, err);
     }
