@@ -1,7 +1,13 @@
 /**
  * One contender per process, so each peak RSS is its own; clicklake runs from dist/ (the
  * compiled code the CLI and the Lambda bundle run; `npm run build` makes it). Prints one JSON line:
- * { ms, maxRssMB (decimal MB: getrusage KiB x 1024 / 1e6), outBytes, rows, extra }.
+ * { ms, cpuSeconds (both around the timed work only), maxRssMB (decimal MB: getrusage KiB x 1024 /
+ * 1e6, the whole process), outBytes, rows, extra }.
+ *
+ *   clicklake <lake> <hour> [memoryLimit] [--js-framer]
+ *   anchor <ndjson> <out>
+ *   anchor-sorted <ndjson> <out> [memoryLimit]
+ *   parquetjs-lite <ndjson> <out> <sliceBytes>
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -17,22 +23,36 @@ import { quotedIdentifier, quotedString } from '../dist/base/sql.js';
 
 const [kind, ...args] = process.argv.slice(2);
 
-function report(started: number, result: Record<string, unknown>): void {
-  const ms = performance.now() - started;
-  process.stdout.write(`${JSON.stringify({ ms, maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6, ...result })}\n`);
+interface Timed {
+  ms: number;
+  cpuSeconds: number;
 }
 
-async function clicklake(lake: string, hour: string, memoryLimit: string | undefined): Promise<void> {
+/** Starts the clock on the contender's work; the returned function reads wall and CPU time since. */
+function startTimer(): () => Timed {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { ms: performance.now() - started, cpuSeconds: (used.user + used.system) / 1e6 };
+  };
+}
+
+function report(timed: Timed, result: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...timed, maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6, ...result })}\n`);
+}
+
+/** `jsFramer` turns DuckDB's fast path off: every raw object is framed in JS (same outputs). */
+async function clicklake(lake: string, hour: string, memoryLimit: string | undefined, jsFramer: boolean): Promise<void> {
   const spec = await loadTable('click_events');
   const settings = resolveSettings({}, { lake });
   const steps: Record<string, number> = {};
   const ctx = compactionContext({ store: openStore(lake), spec, settings, ...(memoryLimit ? { memoryLimit } : {}) });
   ctx.onStepTime = (step, ms) => (steps[step] = (steps[step] ?? 0) + ms);
-  const started = performance.now();
-  const cpu = process.cpuUsage();
+  if (jsFramer) ctx.fastPath = 'off';
+  const stop = startTimer();
   const { manifest } = await compactUnit(ctx, Date.parse(`${hour}:00:00Z`));
-  const used = process.cpuUsage(cpu);
-  report(started, { cpuSeconds: (used.user + used.system) / 1e6, outBytes: manifest.counts.bytesOut, rows: manifest.counts.written, extra: { counts: manifest.counts, steps } });
+  report(stop(), { outBytes: manifest.counts.bytesOut, rows: manifest.counts.written, extra: { counts: manifest.counts, steps } });
 }
 
 /**
@@ -48,10 +68,11 @@ async function anchor(ndjson: string, out: string, sorted: boolean, memoryLimit 
   const conn = await instance.connect();
   await conn.run("SET TimeZone = 'UTC'");
   const order = sorted ? ` ORDER BY ${[...spec.sortColumns, spec.eventIdColumn].map(quotedIdentifier).join(', ')}` : '';
-  const started = performance.now();
+  const stop = startTimer();
   await conn.run(`COPY (SELECT * FROM read_json(${quotedString(ndjson)}, format = 'newline_delimited', columns = ${columns})${order}) TO ${quotedString(out)} (FORMAT parquet, COMPRESSION ZSTD)`);
+  const timed = stop();
   const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quotedString(out)})`)).getRows()[0]?.[0]);
-  report(started, { outBytes: statSync(out).size, rows });
+  report(timed, { outBytes: statSync(out).size, rows });
   conn.closeSync();
   instance.closeSync();
 }
@@ -87,7 +108,7 @@ async function parquetjsLite(ndjson: string, out: string, limitBytes: number): P
     referrer: { type: 'UTF8', optional: true }, locale: { type: 'UTF8', optional: true }, app_version: { type: 'UTF8', optional: true },
   });
   const bytes = sliceEnd(ndjson, limitBytes);
-  const started = performance.now();
+  const stop = startTimer();
   const writer = await parquet.ParquetWriter.openFile(schema, out);
   let rows = 0;
   const lines = createInterface({ input: createReadStream(ndjson, { end: bytes - 1 }), crlfDelay: Infinity });
@@ -100,11 +121,12 @@ async function parquetjsLite(ndjson: string, out: string, limitBytes: number): P
     rows++;
   }
   await writer.close();
-  report(started, { outBytes: statSync(out).size, rows, extra: { inputBytes: bytes } });
+  report(stop(), { outBytes: statSync(out).size, rows, extra: { inputBytes: bytes } });
 }
 
-if (kind === 'clicklake') await clicklake(args[0]!, args[1]!, args[2]);
-else if (kind === 'anchor') await anchor(args[0]!, args[1]!, false);
-else if (kind === 'anchor-sorted') await anchor(args[0]!, args[1]!, true, args[2]);
-else if (kind === 'parquetjs-lite') await parquetjsLite(args[0]!, args[1]!, Number(args[2]));
+const positional = args.filter((a) => !a.startsWith('--'));
+if (kind === 'clicklake') await clicklake(positional[0]!, positional[1]!, positional[2], args.includes('--js-framer'));
+else if (kind === 'anchor') await anchor(positional[0]!, positional[1]!, false);
+else if (kind === 'anchor-sorted') await anchor(positional[0]!, positional[1]!, true, positional[2]);
+else if (kind === 'parquetjs-lite') await parquetjsLite(positional[0]!, positional[1]!, Number(positional[2]));
 else throw new Error(`unknown contender ${kind ?? '(none)'}: expected clicklake, anchor, anchor-sorted or parquetjs-lite`);
