@@ -19,7 +19,8 @@
  * Ratios, not seconds, are the result: the machine is shared and its timings noisy.
  *
  * Runtime on this project's 2-core machine with the defaults (1M events, both profiles, one round,
- * the 4x check): about 9-12 minutes, half of it generating the hours.
+ * the 4x check): about 7 minutes (7.0 measured under `nice` on a shared machine), of which the
+ * round over both profiles takes about 4 and the 4x check about 2: each further round adds about 4.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,6 +76,8 @@ interface Hour {
   lake: string;
   ndjson: string;
   jsonBytes: number;
+  /** Events in the clean NDJSON: the generator can finish a session a few events past --events. */
+  events: number;
   objects: number;
   storedBytes: number;
 }
@@ -161,17 +164,19 @@ function contenders(peers: readonly string[]): Contender[] {
 }
 
 /** The events as clean NDJSON (no framing, every event once): the input of the anchor, the floor and the peers. */
-async function writeCleanNdjson(file: string, events: number, seed: number): Promise<number> {
+async function writeCleanNdjson(file: string, events: number, seed: number): Promise<{ jsonBytes: number; events: number }> {
   const out = createWriteStream(file);
   let jsonBytes = 0;
+  let written = 0;
   for (const ev of clickstream({ seed, events, startMs: Date.parse(`${HOUR.slice(0, 10)}T00:00:00Z`), spanMs: 86_400_000 - 3_600_000 })) {
     const line = `${JSON.stringify(ev)}\n`;
     jsonBytes += Buffer.byteLength(line);
+    written++;
     if (!out.write(line)) await once(out, 'drain');
   }
   out.end();
   await once(out, 'close');
-  return jsonBytes;
+  return { jsonBytes, events: written };
 }
 
 /** One hour of Firehose objects of `profile` under `dir`/lake. */
@@ -227,7 +232,7 @@ interface Metrics {
 function metrics(contender: Contender, run: ChildResult, hour: Hour, pricing: Pricing): Metrics {
   // a contender on a slice reports the bytes it read and counts its rows
   const slice = contender.input === 'slice';
-  const events = slice ? run.rows : EVENTS;
+  const events = slice ? run.rows : hour.events;
   const wallSeconds = run.ms / 1000;
   const gbSeconds = wallSeconds * (DEPLOYED_MB / 1024);
   const gbSecondsPerMillionEvents = (gbSeconds / events) * 1e6;
@@ -312,12 +317,12 @@ function printMemoryChecks(check: MemoryCheck, oneX: ChildResult | undefined): v
 }
 
 function printProfile(hour: Hour, measured: Measured[], pricing: Pricing): void {
-  console.log(`\n### ${hour.profile}: one Firehose hour of ${EVENTS.toLocaleString('en-US')} events (${hour.objects} objects, ${fmt(mb(hour.storedBytes))} MB stored, ${fmt(mb(hour.jsonBytes))} MB of JSON)\n`);
+  console.log(`\n### ${hour.profile}: one Firehose hour of ${thousands(hour.events)} events (${hour.objects} objects, ${fmt(mb(hour.storedBytes))} MB stored, ${fmt(mb(hour.jsonBytes))} MB of JSON)\n`);
   const rows = measured.map((m) => tableRow(m, measured, hour, pricing));
   console.log(markdownTable(TABLE_HEADER, rows));
   for (const { contender, typical } of measured) {
     // the clean NDJSON holds every event once: a contender that wrote another count did other work
-    if (contender.input === 'ndjson' && typical && typical.rows !== EVENTS) console.log(`\nWARNING: ${contender.label} wrote ${thousands(typical.rows)} rows, not ${thousands(EVENTS)}`);
+    if (contender.input === 'ndjson' && typical && typical.rows !== hour.events) console.log(`\nWARNING: ${contender.label} wrote ${thousands(typical.rows)} rows, not ${thousands(hour.events)}`);
   }
   const ratio = (name: string, config: Config): string => {
     const ours = find(measured, name, config);
@@ -351,13 +356,13 @@ async function main(): Promise<void> {
   try {
     process.stderr.write(`generating ${EVENTS.toLocaleString('en-US')} events: clean NDJSON ...\n`);
     const ndjson = path.join(dir, 'events.ndjson');
-    const jsonBytes = await writeCleanNdjson(ndjson, EVENTS, 1);
+    const clean = await writeCleanNdjson(ndjson, EVENTS, 1);
     const hours: Hour[] = [];
     for (const profile of PROFILES) {
       process.stderr.write(`  ${profile} Firehose hour ...\n`);
       const hourDir = path.join(dir, profile);
       mkdirSync(hourDir, { recursive: true });
-      hours.push({ profile, dir: hourDir, ndjson, jsonBytes, ...(await writeHourLake(hourDir, profile, EVENTS, 1)) });
+      hours.push({ profile, dir: hourDir, ndjson, ...clean, ...(await writeHourLake(hourDir, profile, EVENTS, 1)) });
     }
     const measured = new Map(hours.map((h) => [h.profile, list.map((contender): Measured => ({ contender, rounds: [] }))]));
     for (let round = 1; round <= RUNS; round++) {
