@@ -34,9 +34,15 @@ import {
  * - a stopped query is CANCELLED with `Query cancelled by user`; stopping a finished query is a no-op;
  * - `WorkGroup` defaults to `primary`; `QueryExecutionContext.Catalog` comes back lowercased.
  *
- * Why it still exists beside moto_server (test/catalog-moto.test.ts runs `views apply --athena`
- * on moto's Athena): moto runs no query and always succeeds, so FAILED and CANCELLED queries,
- * QUEUED/RUNNING polls, result pages and scanned bytes can only be played here.
+ * Why it still exists beside moto_server: the Athena protocol itself is checked against moto
+ * (test/catalog-moto.test.ts runs `views apply --athena` on it; test/query-athena-moto.test.ts
+ * runs `query --athena` there, with the rows seeded through moto's
+ * `/moto-api/static/athena/query-results`, and checks the table, CSV and JSON output and the
+ * workgroup, database and output location moto recorded). This endpoint is kept only for what
+ * moto cannot play: every moto query succeeds at once, so FAILED and CANCELLED queries, throttled
+ * or refused calls (`failNext`), QUEUED/RUNNING polls and the timeout's StopQueryExecution are
+ * played here; and moto returns every row in one page with 0 bytes scanned, so result pages and
+ * the scanned-bytes cost are too.
  */
 
 /** How a query ends. `pollsBeforeDone` GetQueryExecution calls see QUEUED then RUNNING before the final state (default 0). */
