@@ -155,13 +155,13 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         step('stage + parse/validate (overlapped)');
         const stageFiles = staged.chunks.map((c) => c.file);
         reader = new StageReader(staged.chunks);
-        const problems = await findProblemLines(conn, stageFiles, staged.rawLines);
+        const problems = await findProblemLines(conn, stageFiles);
         step('problem lines');
         const rescueFile = path.join(dir, 'rescued.ndjson');
         const slow = await settleProblemLines(problems, staged, reader, inputs, reference, rescueFile, keys);
         // Lines DuckDB could not take stay in `checked` as non-event rows: every later step reads events only.
+        const unreadBefore = problems.length;
         if (slow.rescued > 0) {
-          const unreadBefore = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind <> 'event'`)).getRows()[0]?.[0] ?? 0);
           await loadChecked(conn, ctx.spec, [rescueFile], settings, true);
           const unread = Number((await conn.runAndReadAll(`SELECT count(*) FROM checked WHERE kind <> 'event'`)).getRows()[0]?.[0] ?? 0) - unreadBefore;
           if (unread > 0) {

@@ -19,8 +19,6 @@ export interface Span {
   witness?: EventWitness;
   /** With a key table: one witness per event of a batched array. */
   witnesses?: EventWitness[];
-  /** With a key table, for a batch of events: each event's start and end (exclusive), in pairs. */
-  elementBounds?: number[];
   /** A batch holding something other than event objects, or a record with a duplicated key: for the slow path. */
   exotic?: boolean;
   start: number;
@@ -82,23 +80,21 @@ export function scanValue(b: Uint8Array, start: number, n: number = b.length): S
 }
 
 /** Frames a batched array of event objects, with a witness per event. */
-function scanBatch(b: Uint8Array, start: number, n: number, keys: KeyTable): ScanResult & { witnesses: EventWitness[]; bounds: number[]; exotic: boolean } {
+function scanBatch(b: Uint8Array, start: number, n: number, keys: KeyTable): ScanResult & { witnesses: EventWitness[]; exotic: boolean } {
   const witnesses: EventWitness[] = [];
-  const bounds: number[] = [];
   let i = skipWs(b, start + 1, n);
-  if (i < n && b[i] === CLOSE_BRACKET) return { ok: true, at: i + 1, hasLineBreak: false, witnesses, bounds, exotic: false };
+  if (i < n && b[i] === CLOSE_BRACKET) return { ok: true, at: i + 1, hasLineBreak: false, witnesses, exotic: false };
   let hasLineBreak = false;
   for (;;) {
     if (i >= n || b[i] !== OPEN_BRACE) {
       // Not a batch of events: frame it generically and let the slow path look at it.
-      return { ...scanValue(b, start, n), witnesses: [], bounds: [], exotic: true };
+      return { ...scanValue(b, start, n), witnesses: [], exotic: true };
     }
     const w = newWitness(keys);
     const r = scanEvent(b, i, n, keys, w);
-    if (!r.ok) return { ok: false, at: r.at, hasLineBreak, reason: r.reason ?? 'not a JSON record', witnesses, bounds, exotic: false };
+    if (!r.ok) return { ok: false, at: r.at, hasLineBreak, reason: r.reason ?? 'not a JSON record', witnesses, exotic: false };
     hasLineBreak ||= r.hasLineBreak;
     witnesses.push(w);
-    bounds.push(i, r.at);
     const k = skipWs(b, r.at, n);
     if (k > r.at) hasLineBreak ||= b.subarray(r.at, k).includes(LF);
     if (k < n && b[k] === COMMA) {
@@ -106,8 +102,8 @@ function scanBatch(b: Uint8Array, start: number, n: number, keys: KeyTable): Sca
       if (i > k + 1) hasLineBreak ||= b.subarray(k + 1, i).includes(LF);
       continue;
     }
-    if (k < n && b[k] === CLOSE_BRACKET) return { ok: true, at: k + 1, hasLineBreak, witnesses, bounds, exotic: false };
-    return { ok: false, at: k, hasLineBreak, reason: 'expected "," or "]" in a batch', witnesses, bounds, exotic: false };
+    if (k < n && b[k] === CLOSE_BRACKET) return { ok: true, at: k + 1, hasLineBreak, witnesses, exotic: false };
+    return { ok: false, at: k, hasLineBreak, reason: 'expected "," or "]" in a batch', witnesses, exotic: false };
   }
 }
 
@@ -151,7 +147,7 @@ export function* frameRecords(b: Uint8Array, keys?: KeyTable): Generator<Span> {
         else failure = r;
       } else if (keys && c === OPEN_BRACKET) {
         const r = scanBatch(b, i, n, keys);
-        if (r.ok) span = { kind: 'array', start: i, end: r.at, hasLineBreak: r.hasLineBreak, witnesses: r.witnesses, elementBounds: r.bounds, exotic: r.exotic || r.witnesses.some((w) => w.duplicateKey) };
+        if (r.ok) span = { kind: 'array', start: i, end: r.at, hasLineBreak: r.hasLineBreak, witnesses: r.witnesses, exotic: r.exotic || r.witnesses.some((w) => w.duplicateKey) };
         else failure = r;
       } else {
         const r = scanValue(b, i, n);

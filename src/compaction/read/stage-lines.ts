@@ -6,20 +6,16 @@ import { KeyTable, witnessText, type EventWitness } from './witness.js';
 import { BufferPool } from './buffer-pool.js';
 
 /**
- * The staged-line format DuckDB reads, one event a line, wrapped with where it came from:
+ * The staged-line format DuckDB reads, one Firehose record a line, wrapped with where it came from:
  *
  *   {"s":<input index>,"o":<offset in object>,"p":<offset of the record in its block>,"n":<record length>,
  *    "w":"<type witness>","u":[<unknown property names>],"r":<record>}
  *
- * A batched JSON array of events becomes a raw line `#<record>` (DuckDB's reader fails on its
- * first byte, so the record costs it only a newline search), then one line per event:
- * `{"s":..,"o":..,"p":..,"n":..,"e":<index in the batch>,"w":..,"u":..,"r":<event>}`, where p and
- * n point at the whole record in the raw line (errors keep the record's bytes). One row per line
- * spares DuckDB unnesting lists of events, which cost more than reading them (bench/RESULTS.md).
- * An empty batch is staged as `"wa":[],"a":[]`. `"x":1` sends a line to the JS slow path (a
- * batch of non-events, a duplicated property). Each input object becomes one block of lines; `p`
- * counts from the block's start, so blocks can be built in parallel and a record's bytes are read
- * back at blockStart[s] + p. The record and event bytes are copied unchanged.
+ * For a batched JSON array: `"wa":[<witness per event>],"ua":[[...],...],"a":<record>`. `"x":1`
+ * sends a line to the JS slow path (a batch of non-events, a duplicated property). Each input
+ * object becomes one block of lines; `p` counts from the block's start, so blocks can be built
+ * in parallel and a record's bytes are read back at blockStart[s] + p. The record bytes are
+ * copied unchanged.
  */
 
 /** JSON text with non-ASCII escaped: the wrapper stays ASCII, so it can be written byte for byte. */
@@ -43,26 +39,14 @@ export function witnessFields(span: Span): string {
 }
 
 /**
- * The staged line(s) of one record given as its exact bytes, written the plain way (framed with
- * the same scanner as staging, so they carry the same witnesses): the reference the byte-level
- * writer in stageObject is tested against. A batch of events gives its raw line and one line per
- * event, `p` being where the record's bytes are (after the raw line's mark).
+ * The staged line of one record given as its exact bytes (framed with the same scanner as
+ * staging, so it carries the same witness). For tests and tools that stage records directly.
  */
 export function stagedRecordLine(ref: { s: number; o: number; p: number }, record: Buffer, keys: KeyTable): string {
   const span = frameRecords(record, keys).next().value as Span | undefined;
   if (!span || span.kind === 'garbage') throw new Error(`not a JSON record: ${record.toString('utf8').slice(0, 80)}`);
   const text = record.subarray(span.start, span.end).toString('utf8');
-  const n = span.end - span.start;
-  if (span.kind === 'array' && !span.exotic && span.witnesses?.length && span.elementBounds) {
-    const bounds = span.elementBounds;
-    const events = span.witnesses.map((w, k) => {
-      const unknown = w.unknown ? `,"u":${asciiJson(w.unknown)}` : '';
-      const event = record.subarray(bounds[2 * k]!, bounds[2 * k + 1]!).toString('utf8');
-      return `{"s":${ref.s},"o":${ref.o},"p":${ref.p},"n":${n},"e":${k},"w":"${witnessText(w)}"${unknown},"r":${event}}`;
-    });
-    return [`${RAW_LINE_MARK}${text}`, ...events].join('\n');
-  }
-  return `{"s":${ref.s},"o":${ref.o},"p":${ref.p},"n":${n}${witnessFields(span)},"${span.kind === 'array' ? 'a' : 'r'}":${text}}`;
+  return `{"s":${ref.s},"o":${ref.o},"p":${ref.p},"n":${span.end - span.start}${witnessFields(span)},"${span.kind === 'array' ? 'a' : 'r'}":${text}}`;
 }
 
 /**
@@ -95,12 +79,6 @@ const S_WA = ascii(',"wa":[');
 const S_NEXT_WITNESS = ascii('","');
 const S_LAST_WITNESS = ascii('"]');
 const S_EMPTY_LIST = ascii(']');
-const S_E = ascii(',"e":');
-const S_RAW = ascii('#');
-const S_LF = ascii('\n');
-
-/** Marks a raw record line (see the format above): no JSON text starts with it. */
-export const RAW_LINE_MARK = '#';
 
 /** Bytes of `,"wa":["<kinds>",...]` for a batch without undeclared properties (see witnessFields). */
 function batchWitnessLength(witnesses: readonly EventWitness[]): number {
@@ -177,8 +155,6 @@ export interface StagedBlock {
   /** The staged lines (exactly `used` bytes of the buffer's memory). */
   block: Buffer;
   lines: number;
-  /** Raw record lines among them (batches of events): DuckDB reads each as a row of NULLs. */
-  rawLines: number;
   bytesDecompressed: number;
   rejected: StagingReject[];
   /** Original bytes of records staged in a normalised form (pretty-printed JSON), by offset. */
@@ -196,54 +172,13 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable, pool?: Bu
   } catch (err) {
     const reasons = [`object looks like GZIP but does not decompress: ${(err as Error).message}`];
     // A copy: staging reuses the memory `stored` was read into.
-    return { block: Buffer.allocUnsafeSlow(0), lines: 0, rawLines: 0, bytesDecompressed: 0, rejected: [{ offset: 0, bytes: Buffer.from(stored), code: 'gzip', reasons }], originals: [] };
+    return { block: Buffer.allocUnsafeSlow(0), lines: 0, bytesDecompressed: 0, rejected: [{ offset: 0, bytes: Buffer.from(stored), code: 'gzip', reasons }], originals: [] };
   }
   const writer = new BlockWriter(Math.ceil(body.length * 1.25) + MAX_WRAPPER_BYTES, pool);
   const rejected: StagingReject[] = [];
   const originals: Array<[number, Buffer]> = [];
   let lines = 0;
-  let rawLines = 0;
-  /** A batch of events: the record on a raw line, then a line per event pointing back at it. */
-  const stageBatch = (o: number, span: Span, record: Buffer, start: number, end: number): void => {
-    const n = end - start;
-    writer.reserve(n + 2);
-    writer.writeShort(S_RAW);
-    const p = writer.used;
-    writer.writeBytes(record, start, end);
-    writer.writeShort(S_LF);
-    lines++;
-    rawLines++;
-    const bounds = span.elementBounds!;
-    span.witnesses!.forEach((w, k) => {
-      const from = bounds[2 * k]!;
-      const to = bounds[2 * k + 1]!;
-      const unknown = w.unknown ? `,"u":${asciiJson(w.unknown)}` : '';
-      writer.reserve(MAX_WRAPPER_BYTES + (to - from) + w.kinds.length + unknown.length);
-      writer.writeShort(S_OPEN);
-      writer.writeUint(s);
-      writer.writeShort(S_O);
-      writer.writeUint(o);
-      writer.writeShort(S_P);
-      writer.writeUint(p);
-      writer.writeShort(S_N);
-      writer.writeUint(n);
-      writer.writeShort(S_E);
-      writer.writeUint(k);
-      writer.writeShort(S_W);
-      writer.writeShort(w.kinds);
-      writer.writeShort(S_QUOTE);
-      if (unknown) writer.writeLatin1(unknown);
-      writer.writeShort(S_R);
-      writer.writeBytes(record, from, to);
-      writer.writeShort(S_END);
-      lines++;
-    });
-  };
   const stage = (o: number, span: Span, record: Buffer, start: number, end: number): void => {
-    if (span.kind === 'array' && !span.exotic && span.witnesses?.length && span.elementBounds) {
-      stageBatch(o, span, record, start, end);
-      return;
-    }
     const n = end - start;
     // The common cases (an event, or a batch of events, with only declared properties) write their witness bytes directly.
     const plain = span.kind === 'object' && !span.exotic && span.witness !== undefined && span.witness.unknown === null;
@@ -311,5 +246,5 @@ export function stageObject(stored: Buffer, s: number, keys: KeyTable, pool?: Bu
     originals.push([span.start, Buffer.from(bytes)]);
     stage(span.start, frameRecords(minified, keys).next().value as Span, minified, 0, minified.length);
   }
-  return { block: writer.buf.subarray(0, writer.used), lines, rawLines, bytesDecompressed: body.length, rejected, originals };
+  return { block: writer.buf.subarray(0, writer.used), lines, bytesDecompressed: body.length, rejected, originals };
 }

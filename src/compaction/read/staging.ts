@@ -23,8 +23,6 @@ export interface StagedUnit {
   /** The staging files in order; together they are the one staging stream that positions count in. */
   chunks: StageChunk[];
   lines: number;
-  /** Raw record lines among them (batches of events, see stage-lines.ts): DuckDB reads each as a row of NULLs. */
-  rawLines: number;
   /** Worker threads that framed the objects (0: the main thread did). */
   workers: number;
   /** Where each input's block starts in the staging file: a record is at blockStarts[s] + p. */
@@ -191,7 +189,6 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
   const chunks: StageChunk[] = [];
   let position = 0;
   let lines = 0;
-  let rawLines = 0;
   let bytesIn = 0;
   let bytesDecompressed = 0;
   let out = openChunk(chunkFile(file, 0));
@@ -226,7 +223,6 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
       blockStarts.push(position);
       position += block.block.length;
       lines += block.lines;
-      rawLines += block.rawLines;
       if (block.block.length) {
         const memory = block.block.buffer as ArrayBuffer;
         await out.write(block.block, () => stager.recycle(s, memory));
@@ -242,7 +238,7 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
     await stager.close();
     await out.close().catch(() => undefined);
   }
-  return { file, chunks, lines, rawLines, workers: entry ? options.workers : 0, blockStarts, bytesIn, bytesDecompressed, rejected, originals };
+  return { file, chunks, lines, workers: entry ? options.workers : 0, blockStarts, bytesIn, bytesDecompressed, rejected, originals };
 }
 
 /** A staging file being written: blocks go in through a large buffer; a failed write (a full disk) fails staging. */

@@ -77,7 +77,7 @@ export const MAX_STAGED_LINE_BYTES = 2 * 1024 * 1024;
 /** Columns of a staged line as DuckDB reads them (see staging.ts for the line format). */
 function stageColumns(spec: TableSpec): string {
   const carrier = carrierStructType(spec);
-  return `{s: 'UINTEGER', o: 'UBIGINT', p: 'UBIGINT', n: 'UBIGINT', e: 'INTEGER', x: 'INTEGER', w: 'VARCHAR', u: 'VARCHAR[]', r: ${quotedString(carrier)}, a: 'JSON'}`;
+  return `{s: 'UINTEGER', o: 'UBIGINT', p: 'UBIGINT', n: 'UBIGINT', e: 'INTEGER', x: 'INTEGER', w: 'VARCHAR', u: 'VARCHAR[]', wa: 'VARCHAR[]', ua: 'VARCHAR[][]', r: ${quotedString(carrier)}, a: ${quotedString(`${carrier}[]`)}}`;
 }
 
 function readStage(spec: TableSpec, files: string[]): string {
@@ -104,14 +104,21 @@ export function checkedSelect(spec: TableSpec, files: string[], settings: Pipeli
   const eventTime = quotedIdentifier(spec.eventTimeColumn);
   const lo = `make_timestamp(${(settings.hourStartMs - settings.maxSkewMs) * 1000})`;
   const hi = `make_timestamp(${(settings.hourStartMs + HOUR_MS + settings.maxSkewMs) * 1000})`;
-  // One row per staged line: an event, an empty batch, a line for the JS slow path, or (NULLs) a
-  // line DuckDB could not read, which includes the raw record lines of batches (stage-lines.ts).
+  // One list per line: the event, the events of a batch, or one NULL for a line DuckDB could not take.
+  const pick = (one: string, many: string, none: string): string => `CASE WHEN x IS NOT NULL THEN [${none}] WHEN r IS NOT NULL THEN [${one}] WHEN len(a) > 0 THEN ${many} ELSE [${none}] END`;
   return `
-WITH ev AS (
-  SELECT s, o, p, n, e, r AS m, w AS wit, u AS unk,
-    CASE WHEN x IS NOT NULL THEN 'unconvertible' WHEN r IS NOT NULL THEN 'event' WHEN s IS NULL THEN 'broken' WHEN json_array_length(a) = 0 THEN 'empty_batch' ELSE 'unconvertible' END AS kind
+WITH lines AS (
+  SELECT s, o, p, n, e, x, r, a,
+    -- The element index comes from the same list that is unnested, so both expand alike.
+    CAST(generate_subscripts(${pick('r', 'a', 'NULL')}, 1) - 1 AS INTEGER) AS idx,
+    CASE WHEN x IS NULL AND r IS NULL AND len(a) > 0 THEN NULL ELSE e END AS e0,
+    unnest(${pick('r', 'a', 'NULL')}) AS m,
+    unnest(${pick('w', 'wa', 'NULL::VARCHAR')}) AS wit,
+    unnest(${pick('u', 'COALESCE(ua, list_transform(a, _ -> NULL::VARCHAR[]))', 'NULL::VARCHAR[]')}) AS unk,
+    CASE WHEN x IS NOT NULL THEN 'unconvertible' WHEN r IS NOT NULL OR len(a) > 0 THEN 'event' WHEN s IS NULL THEN 'broken' WHEN a IS NOT NULL THEN 'empty_batch' ELSE 'unconvertible' END AS kind
   FROM ${readStage(spec, files)}
 ),
+ev AS (SELECT s, o, p, n, CASE WHEN x IS NULL AND r IS NULL AND len(a) > 0 THEN idx ELSE e0 END AS e, m, wit, unk, kind FROM lines),
 v AS (SELECT s, o, p, n, e, kind, wit, COALESCE(unk, []::VARCHAR[]) AS unk, ${values.join(', ')} FROM ev),
 t AS (SELECT *, ${types.join(', ')} FROM v),
 d AS (SELECT *, ${derived.join(', ')} FROM t),
@@ -141,51 +148,32 @@ export async function loadChecked(conn: DuckDBConnection, spec: TableSpec, files
   await conn.run(append ? `INSERT INTO checked ${select}` : `CREATE TABLE checked AS ${select}`);
 }
 
-/**
- * Records DuckDB could not take (the JS slow path explains or rescues them). `rawLines` is the
- * number of raw record lines in the stage, which DuckDB reads as rows of NULLs on purpose.
- */
-export async function findProblemLines(conn: DuckDBConnection, stageFiles: readonly string[], rawLines: number): Promise<LineRef[]> {
+/** Lines DuckDB could not turn into records (the JS slow path explains or rescues them). */
+export async function findProblemLines(conn: DuckDBConnection, stageFiles: readonly string[]): Promise<LineRef[]> {
   const found = await rows(conn, `SELECT s, o, p, n, kind FROM checked WHERE kind IN ('unconvertible', 'empty_batch') ORDER BY s, o`);
   const refs: LineRef[] = found.map((r) => ({ s: num(r['s']), o: num(r['o']), p: num(r['p']), n: num(r['n']), kind: r['kind'] as LineRef['kind'] }));
-  const broken = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'broken'`))[0]?.['c']) - rawLines;
+  const broken = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'broken'`))[0]?.['c']);
   if (broken > 0) {
     // Lines DuckDB could not read lose their wrapper fields: read every line back as text, take
-    // the (s, o, e) from the wrapper we wrote, and keep those with no row of their own.
+    // the (s, o) from the wrapper we wrote, and keep those with no row of their own.
     const lines = await rows(
       conn,
       `WITH l AS (
-         SELECT line,
-           TRY_CAST(regexp_extract(line, '^\\{"s":(\\d+),', 1) AS UINTEGER) AS s,
-           TRY_CAST(regexp_extract(line, '^\\{"s":\\d+,"o":(\\d+),', 1) AS UBIGINT) AS o,
-           TRY_CAST(regexp_extract(line, '^\\{"s":\\d+,"o":\\d+,"p":\\d+,"n":\\d+,"e":(\\d+),', 1) AS INTEGER) AS e
+         SELECT line, TRY_CAST(regexp_extract(line, '^\\{"s":(\\d+),', 1) AS UINTEGER) AS s, TRY_CAST(regexp_extract(line, '^\\{"s":\\d+,"o":(\\d+),', 1) AS UBIGINT) AS o
          FROM read_csv([${stageFiles.map(quotedString).join(', ')}], columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, null_padding = true)
        )
-       SELECT line FROM l WHERE l.s IS NOT NULL AND NOT EXISTS (SELECT 1 FROM checked c WHERE c.s = l.s AND c.o = l.o AND c.e IS NOT DISTINCT FROM l.e AND c.kind <> 'broken')`,
+       SELECT line FROM l WHERE NOT EXISTS (SELECT 1 FROM checked c WHERE c.s = l.s AND c.o = l.o AND c.kind <> 'broken')`,
     );
-    // An event of a batch DuckDB could not read sends the whole record to the slow path, as one
-    // record: the batch is one JSON text, so none of its events is taken from DuckDB's reading.
-    const batches = new Map<string, LineRef>();
-    let foundLines = 0;
     for (const { line } of lines) {
-      const m = /^\{"s":(\d+),"o":(\d+),"p":(\d+),"n":(\d+),("e":\d+,)?/.exec(String(line));
-      if (!m) continue;
-      foundLines++;
-      const ref: LineRef = { s: Number(m[1]), o: Number(m[2]), p: Number(m[3]), n: Number(m[4]), kind: 'broken' };
-      if (m[5]) batches.set(`${ref.s}:${ref.o}`, ref);
-      else refs.push(ref);
+      const m = /^\{"s":(\d+),"o":(\d+),"p":(\d+),"n":(\d+),/.exec(String(line));
+      if (m) refs.push({ s: Number(m[1]), o: Number(m[2]), p: Number(m[3]), n: Number(m[4]), kind: 'broken' });
     }
-    if (foundLines !== broken) {
-      throw new ClicklakeError('internal_staging_mismatch', `DuckDB skipped ${broken} staged line(s) but ${foundLines} could be found again; refusing to continue rather than lose records`, { broken, found: foundLines });
-    }
-    if (batches.size) {
-      const list = [...batches.values()];
-      await conn.run(`CREATE OR REPLACE TEMP TABLE slow_batches AS SELECT * FROM (VALUES ${list.map((r) => `(${r.s}::UINTEGER, ${r.o}::UBIGINT)`).join(', ')}) AS b(s, o)`);
-      await conn.run(`DELETE FROM checked WHERE kind = 'event' AND (s, o) IN (SELECT (s, o) FROM slow_batches)`);
-      refs.push(...list);
+    const found = refs.filter((r) => r.kind === 'broken').length;
+    if (found !== broken) {
+      throw new ClicklakeError('internal_staging_mismatch', `DuckDB skipped ${broken} staged line(s) but ${found} could be found again; refusing to continue rather than lose records`, { broken, found });
     }
   }
-  return refs.sort((a, b) => a.s - b.s || a.o - b.o);
+  return refs;
 }
 
 export async function rejectedRecords(conn: DuckDBConnection): Promise<RejectRef[]> {
