@@ -2,7 +2,6 @@
  * Staging frames objects on worker threads: the staging file must not depend on how many
  * workers framed it, and every staged record must point back at its exact source bytes.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,6 @@ import type { ObjectInfo, ObjectStore } from '../src/storage/types.js';
 import { defaultStagingWorkers, stagedPosition, stageUnit, type StagedUnit } from '../src/compaction/read/staging.js';
 import { stagedRecordLine } from '../src/compaction/read/stage-lines.js';
 import { KeyTable } from '../src/compaction/read/witness.js';
-import { StageReader } from '../src/compaction/check/slow-path.js';
 import { MMAP_SIZED } from '../src/compaction/read/buffer-pool.js';
 import { releaseUnusedMemory } from '../src/compaction/read/release-memory.js';
 import { buildCorpus } from './support/compaction-scenarios.js';
@@ -94,35 +92,6 @@ describe('staging', () => {
     expect(checked).toBeGreaterThan(4 * 20);
     expect(lines.some((line) => line.includes(',"wa":["'))).toBe(true);
     expect(lines.some((line) => line.includes(',"u":['))).toBe(true);
-  });
-
-  it('splits the staging stream into files at block boundaries, each handed on complete and in order, without changing a byte', async () => {
-    const whole = await stage(0);
-    const wholeBytes = await readFile(whole.file);
-    const seen: Array<{ file: string; start: number; bytes: number; onDisk: number }> = [];
-    const chunked = await stageUnit(store, inputs, path.join(dir, 'chunked.ndjson'), keys, {
-      workers: 0,
-      chunkBytes: 1,
-      // Read at once: the file must already be complete when it is handed on.
-      onChunk: (chunk) => seen.push({ ...chunk, onDisk: readFileSync(chunk.file).length }),
-    });
-    expect(chunked.chunks.length).toBeGreaterThan(10);
-    expect(seen.map(({ onDisk, ...c }) => (expect(onDisk).toBe(c.bytes), c))).toEqual(chunked.chunks);
-    // Together the files are the unchunked stream, and every chunk starts where a block starts.
-    expect(Buffer.concat(await Promise.all(chunked.chunks.map((c) => readFile(c.file))))).toEqual(wholeBytes);
-    expect(chunked.blockStarts).toEqual(whole.blockStarts);
-    for (const c of chunked.chunks) expect(chunked.blockStarts).toContain(c.start);
-    // The reader finds every staged record in whichever file holds it.
-    const reader = new StageReader(chunked.chunks);
-    try {
-      for (const line of wholeBytes.toString('utf8').split('\n').filter(Boolean).reverse()) {
-        const [s, p, n] = /^\{"s":(\d+),"o":\d+,"p":(\d+),"n":(\d+),/.exec(line)!.slice(1).map(Number) as [number, number, number];
-        const at = stagedPosition(chunked, s, p);
-        expect(await reader.slice(at, n)).toEqual(wholeBytes.subarray(at, at + n));
-      }
-    } finally {
-      await reader.close();
-    }
   });
 
   it('stages on the main thread up to 2 cores, else on one worker per two cores (at most 4); none for one object', () => {

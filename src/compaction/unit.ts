@@ -5,7 +5,6 @@ import path from 'node:path';
 import { ClicklakeError, isClicklakeError } from '../errors.js';
 import { formatHour, type HourStart } from '../partitions/hours.js';
 import { manifestKey, rawHourPrefix, type LakeLayout } from '../partitions/layout.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { withDuckDB } from '../base/duckdb.js';
 import type { TableSpec } from '../schema/types.js';
 import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
@@ -16,7 +15,7 @@ import { writeThreadsFor } from './write/memory.js';
 import { explainResourceError } from './resource-errors.js';
 import { ReferenceValidator } from './check/reasons.js';
 import { mergeRejects, RejectWriter } from './check/rejects.js';
-import { defaultStagingWorkers, stageUnit, type StageChunk, type StagedUnit } from './read/staging.js';
+import { defaultStagingWorkers, stageUnit } from './read/staging.js';
 import { explainRejects, settleProblemLines, StageReader } from './check/slow-path.js';
 import { KeyTable } from './read/witness.js';
 import { CLICKLAKE_VERSION } from '../version.js';
@@ -38,8 +37,6 @@ export interface CompactionContext {
    * (the fast path) and the JS framer the rest; 'off' frames every object in JS. Same outputs.
    */
   fastPath?: 'auto' | 'off';
-  /** Bytes per staging file handed to DuckDB while the next is staged (default STAGE_CHUNK_BYTES; tests use tiny ones). */
-  stageChunkBytes?: number;
   /** Worker threads that frame the raw objects (default: defaultStagingWorkers; 0 frames on the main thread). */
   stagingWorkers?: number;
   /** Parent of the per-unit scratch directories (default: the OS temp dir). */
@@ -87,43 +84,6 @@ async function readManifestAndEtag(store: ObjectStore, layout: LakeLayout, table
 }
 
 /**
- * Staging files of this size are handed to DuckDB as soon as they are complete, so DuckDB parses
- * and validates one while the JS framer (one thread) stages the next: on 2 cores staging alone
- * leaves a core idle. Measured on the benchmark hour (bench/RESULTS.md).
- */
-export const STAGE_CHUNK_BYTES = 48 << 20;
-
-/**
- * Stages the unit's objects and loads every finished staging file into the `checked` table
- * while the next one is framed (DESIGN.md: bounded memory; the table is the same whatever the
- * chunking, as every later step orders its rows explicitly).
- */
-async function stageAndLoad(conn: DuckDBConnection, ctx: CompactionContext, inputs: ObjectInfo[], file: string, keys: KeyTable, settings: PipelineSettings): Promise<StagedUnit> {
-  let loads: Promise<void> = Promise.resolve();
-  let failure: unknown;
-  let chunks = 0;
-  const onChunk = (chunk: StageChunk): void => {
-    // A load that failed stops staging at its next chunk; its error is the one reported.
-    if (failure !== undefined) throw failure;
-    const append = chunks++ > 0;
-    loads = loads.then(() => loadChecked(conn, ctx.spec, [chunk.file], settings, append));
-    loads.catch((err: unknown) => (failure ??= err));
-  };
-  try {
-    return await stageUnit(ctx.store, inputs, file, keys, {
-      workers: ctx.stagingWorkers ?? defaultStagingWorkers(inputs.length, ctx.threads ?? os.availableParallelism()),
-      chunkBytes: ctx.stageChunkBytes ?? STAGE_CHUNK_BYTES,
-      onChunk,
-      onObject: (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }),
-    });
-  } finally {
-    // No query may still run when the connection closes, and a load's failure wins over staging's.
-    await loads.catch(() => undefined);
-    if (failure !== undefined) throw failure;
-  }
-}
-
-/**
  * Compacts one arrival hour: stage -> validate and type (DuckDB) -> dedupe -> Parquet per dt ->
  * commit (outputs, errors, manifest last). Deterministic: the same inputs give byte-identical
  * outputs, so a crashed or repeated run is simply run again.
@@ -145,20 +105,24 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
   try {
     ctx.onProgress?.({ phase: 'staging', done: 0, total: inputs.length });
     const keys = new KeyTable(ctx.spec.columns.map((c) => c.jsonName));
+    reader = new StageReader(path.join(dir, 'stage.ndjson'));
     rejectWriter = new RejectWriter(path.join(dir, 'errors.ndjson.gz'));
+    const staged = await stageUnit(ctx.store, inputs, path.join(dir, 'stage.ndjson'), keys, {
+      workers: ctx.stagingWorkers ?? defaultStagingWorkers(inputs.length, ctx.threads ?? os.availableParallelism()),
+      onObject: (done) => ctx.onProgress?.({ phase: 'staging', done, total: inputs.length }),
+    });
     const settings: PipelineSettings = { hourStartMs: hour, maxSkewMs: ctx.maxSkewMs, compression: ctx.compression, rowGroupRows: ctx.rowGroupRows };
     const reference = new ReferenceValidator(ctx.spec, hour, ctx.maxSkewMs);
+    ctx.onProgress?.({ phase: 'validating' });
+    step('stage');
     const result = await withDuckDB(
       async (conn) => {
-        const staged = await stageAndLoad(conn, ctx, inputs, path.join(dir, 'stage.ndjson'), keys, settings);
-        ctx.onProgress?.({ phase: 'validating' });
-        step('stage + parse/validate (overlapped)');
-        const stageFiles = staged.chunks.map((c) => c.file);
-        reader = new StageReader(staged.chunks);
-        const problems = await findProblemLines(conn, stageFiles);
+        await loadChecked(conn, ctx.spec, [staged.file], settings, false);
+        step('parse+validate');
+        const problems = await findProblemLines(conn, staged.file);
         step('problem lines');
         const rescueFile = path.join(dir, 'rescued.ndjson');
-        const slow = await settleProblemLines(problems, staged, reader, inputs, reference, rescueFile, keys);
+        const slow = await settleProblemLines(problems, staged, reader!, inputs, reference, rescueFile, keys);
         // Lines DuckDB could not take stay in `checked` as non-event rows: every later step reads events only.
         const unreadBefore = problems.length;
         if (slow.rescued > 0) {
@@ -175,9 +139,8 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
         // thread, so it runs while DuckDB dedupes and writes the Parquet on its own threads.
         const rejectRefs = await rejectedRecords(conn);
         const rejectsStarted = performance.now();
-        const stageReader = reader;
         const rejectsWritten = (async () => {
-          await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explainRejects(rejectRefs, staged, stageReader, inputs, reference));
+          await mergeRejects(rejectWriter, [staged.rejected, slow.rejects], explainRejects(rejectRefs, staged, reader!, inputs, reference));
           await rejectWriter.close();
           ctx.onStepTime?.('rejects (alongside DuckDB)', performance.now() - rejectsStarted);
         })();
@@ -193,7 +156,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
           const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings, { sort: cores, write: writeThreadsFor(ctx.memoryLimit, cores) });
           step('parquet');
           await rejectsWritten;
-          return { events, kept, unknownFields, files, staged, jsRecords: staged.rejected.length + slow.records - slow.rescued };
+          return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };
         } catch (err) {
           // Settle the errors file before its directory is removed.
           await rejectsWritten.catch(() => undefined);
@@ -202,7 +165,6 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
       },
       { path: path.join(dir, 'unit.duckdb'), memoryLimit: ctx.memoryLimit, tempDirectory: path.join(dir, 'spill'), preserveInsertionOrder: false, ...(ctx.threads ? { threads: ctx.threads } : {}) },
     );
-    const { staged } = result;
 
     const counts = {
       recordsIn: result.events + result.jsRecords,

@@ -4,59 +4,38 @@ import type { LineRef, RejectRef } from '../write/pipeline.js';
 import { hasLoneSurrogate, type ReferenceValidator } from './reasons.js';
 import type { RejectedRecord } from './rejects.js';
 import { rescueLine } from '../read/stage-lines.js';
-import { stagedPosition, type StageChunk, type StagedUnit } from '../read/staging.js';
+import { stagedPosition, type StagedUnit } from '../read/staging.js';
 import type { KeyTable } from '../read/witness.js';
 
 /**
- * Reads records back from the staging stream at their (p, n) through one open handle per
- * staging file and a read window: rejects arrive in staging order, so most reads are served from
- * the window. A record never spans two files (chunks end between blocks).
+ * Reads records back from the staging file at their (p, n) through one open handle and a read
+ * window: rejects arrive in staging order, so most reads are served from the window.
  */
 export class StageReader {
   private static readonly WINDOW = 4 << 20;
   private handle: Awaited<ReturnType<typeof open>> | undefined;
-  private handleChunk = -1;
   private buffer = Buffer.alloc(0);
   private window = Buffer.alloc(0);
   private windowStart = 0;
 
-  constructor(private readonly chunks: readonly StageChunk[]) {}
+  constructor(private readonly file: string) {}
 
   async slice(p: number, n: number): Promise<Buffer> {
     if (p < this.windowStart || p + n > this.windowStart + this.window.length) {
-      const k = this.chunkOf(p);
-      const chunk = this.chunks[k]!;
-      if (k !== this.handleChunk) {
-        await this.close();
-        this.handle = await open(chunk.file, 'r');
-        this.handleChunk = k;
-      }
+      this.handle ??= await open(this.file, 'r');
       // One buffer, reused as the window moves (slices are copies): a fresh 4 MiB per move made
       // the process's memory swing by tens of MB while DuckDB sorts alongside.
       if (this.buffer.length < n) this.buffer = Buffer.allocUnsafeSlow(Math.max(n, StageReader.WINDOW));
-      const { bytesRead } = await this.handle!.read(this.buffer, 0, Math.min(this.buffer.length, chunk.bytes - (p - chunk.start)), p - chunk.start);
+      const { bytesRead } = await this.handle.read(this.buffer, 0, this.buffer.length, p);
       this.window = this.buffer.subarray(0, bytesRead);
       this.windowStart = p;
     }
     return Buffer.from(this.window.subarray(p - this.windowStart, p - this.windowStart + n));
   }
 
-  /** The chunk holding stream position `p` (the last one starting at or before it). */
-  private chunkOf(p: number): number {
-    let lo = 0;
-    let hi = this.chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.chunks[mid]!.start <= p) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
   async close(): Promise<void> {
     await this.handle?.close();
     this.handle = undefined;
-    this.handleChunk = -1;
   }
 }
 

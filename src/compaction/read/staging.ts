@@ -18,10 +18,7 @@ import type { RejectedRecord } from '../check/rejects.js';
  * says when workers pay off).
  */
 export interface StagedUnit {
-  /** The first chunk's file (the only one when staging was not chunked). */
   file: string;
-  /** The staging files in order; together they are the one staging stream that positions count in. */
-  chunks: StageChunk[];
   lines: number;
   /** Worker threads that framed the objects (0: the main thread did). */
   workers: number;
@@ -37,19 +34,7 @@ export interface StagedUnit {
   originals: Map<string, Buffer>;
 }
 
-/** One staging file: the part of the staging stream from `start` (a position in the whole stream), `bytes` long. */
-export interface StageChunk {
-  file: string;
-  start: number;
-  bytes: number;
-}
-
-/** The file of chunk `k` of a staging stream based at `file`: `file` itself, then `file.1`, `file.2`, ... */
-export function chunkFile(file: string, k: number): string {
-  return k === 0 ? file : `${file}.${k}`;
-}
-
-/** Where a staged record's bytes are in the staging stream. */
+/** Where a staged record's bytes are in the staging file. */
 export function stagedPosition(staged: Pick<StagedUnit, 'blockStarts'>, s: number, p: number): number {
   return staged.blockStarts[s]! + p;
 }
@@ -145,14 +130,6 @@ export interface StagingOptions {
   /** Worker threads that frame objects (see defaultStagingWorkers); 0 frames on the main thread. */
   workers: number;
   onObject?: (done: number) => void;
-  /**
-   * Start a new staging file once the current one holds this many bytes (whole blocks: a chunk
-   * can be larger). Unset: one file. With `onChunk`, a consumer reads each finished file while
-   * the next is being framed.
-   */
-  chunkBytes?: number;
-  /** Called with each staging file once it is complete on disk, in order; the last one too, even when empty. Throwing stops staging. */
-  onChunk?: (chunk: StageChunk) => void;
 }
 
 /**
@@ -183,23 +160,18 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
   const window = Math.max(2, 2 * options.workers);
   const reads = new BufferPool(window + 1);
   const stager = entry ? workerStager(options.workers, keys, entry, reads) : inlineStager(keys, reads);
+  // Blocks are a few MB each: a high-water mark above that lets the next block be framed while this one is written.
+  const out = createWriteStream(file, { highWaterMark: 16 << 20 });
+  // A failed write (a full disk) fails staging; unlistened, the stream's 'error' would end the process.
+  let writeError: Error | undefined;
+  out.on('error', (err) => (writeError ??= err));
   const rejected: RejectedRecord[] = [];
   const originals = new Map<string, Buffer>();
   const blockStarts: number[] = [];
-  const chunks: StageChunk[] = [];
   let position = 0;
   let lines = 0;
   let bytesIn = 0;
   let bytesDecompressed = 0;
-  let out = openChunk(chunkFile(file, 0));
-  let chunkStart = 0;
-  /** Closes the current staging file, flushed, and hands it on. */
-  const finishChunk = async (): Promise<void> => {
-    await out.close();
-    const chunk = { file: chunkFile(file, chunks.length), start: chunkStart, bytes: position - chunkStart };
-    chunks.push(chunk);
-    options.onChunk?.(chunk);
-  };
   const inFlight: Array<Promise<{ stored: number; block: StagedBlock }>> = [];
   const start = async (s: number): Promise<{ stored: number; block: StagedBlock }> => {
     const bytes = await store.readInto(inputs[s]!.key, reads.take(inputs[s]!.size));
@@ -215,57 +187,30 @@ async function stageObjects(store: ObjectStore, inputs: readonly ObjectInfo[], f
       bytesDecompressed += block.bytesDecompressed;
       for (const r of block.rejected) rejected.push({ sourceKey: key, ...r });
       for (const [o, bytes] of block.originals) originals.set(`${s}:${o}`, bytes);
-      if (options.chunkBytes !== undefined && block.block.length && position - chunkStart >= options.chunkBytes) {
-        await finishChunk();
-        chunkStart = position;
-        out = openChunk(chunkFile(file, chunks.length));
-      }
       blockStarts.push(position);
       position += block.block.length;
       lines += block.lines;
       if (block.block.length) {
+        // Checked before writing: a stream a failure has closed never drains again.
+        if (writeError) throw writeError;
         const memory = block.block.buffer as ArrayBuffer;
-        await out.write(block.block, () => stager.recycle(s, memory));
+        const written = out.write(block.block, (err) => {
+          if (!err) stager.recycle(s, memory);
+        });
+        if (!written) await once(out, 'drain');
       }
       options.onObject?.(s + 1);
     }
-    await finishChunk();
   } catch (err) {
     // Do not leave reads or workers still running unobserved.
     await Promise.allSettled(inFlight);
     throw err;
   } finally {
     await stager.close();
-    await out.close().catch(() => undefined);
+    out.end();
+    // finished() also settles for a stream an error has already closed, where 'close' never comes again.
+    await finished(out).catch(() => undefined);
   }
-  return { file, chunks, lines, workers: entry ? options.workers : 0, blockStarts, bytesIn, bytesDecompressed, rejected, originals };
-}
-
-/** A staging file being written: blocks go in through a large buffer; a failed write (a full disk) fails staging. */
-function openChunk(file: string): { write(block: Buffer, written: () => void): Promise<void>; close(): Promise<void> } {
-  // Blocks are a few MB each: a high-water mark above that lets the next block be framed while this one is written.
-  const out = createWriteStream(file, { highWaterMark: 16 << 20 });
-  // Unlistened, the stream's 'error' would end the process.
-  let writeError: Error | undefined;
-  out.on('error', (err) => (writeError ??= err));
-  let closed: Promise<void> | undefined;
-  return {
-    async write(block, written) {
-      // Checked before writing: a stream a failure has closed never drains again.
-      if (writeError) throw writeError;
-      const ok = out.write(block, (err) => {
-        if (!err) written();
-      });
-      if (!ok) await once(out, 'drain');
-    },
-    close() {
-      closed ??= (async () => {
-        out.end();
-        // finished() also settles for a stream an error has already closed, where 'close' never comes again.
-        await finished(out).catch(() => undefined);
-        if (writeError) throw writeError;
-      })();
-      return closed;
-    },
-  };
+  if (writeError) throw writeError;
+  return { file, lines, workers: entry ? options.workers : 0, blockStarts, bytesIn, bytesDecompressed, rejected, originals };
 }

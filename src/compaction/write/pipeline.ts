@@ -149,7 +149,7 @@ export async function loadChecked(conn: DuckDBConnection, spec: TableSpec, files
 }
 
 /** Lines DuckDB could not turn into records (the JS slow path explains or rescues them). */
-export async function findProblemLines(conn: DuckDBConnection, stageFiles: readonly string[]): Promise<LineRef[]> {
+export async function findProblemLines(conn: DuckDBConnection, stageFile: string): Promise<LineRef[]> {
   const found = await rows(conn, `SELECT s, o, p, n, kind FROM checked WHERE kind IN ('unconvertible', 'empty_batch') ORDER BY s, o`);
   const refs: LineRef[] = found.map((r) => ({ s: num(r['s']), o: num(r['o']), p: num(r['p']), n: num(r['n']), kind: r['kind'] as LineRef['kind'] }));
   const broken = num((await rows(conn, `SELECT count(*) AS c FROM checked WHERE kind = 'broken'`))[0]?.['c']);
@@ -160,7 +160,7 @@ export async function findProblemLines(conn: DuckDBConnection, stageFiles: reado
       conn,
       `WITH l AS (
          SELECT line, TRY_CAST(regexp_extract(line, '^\\{"s":(\\d+),', 1) AS UINTEGER) AS s, TRY_CAST(regexp_extract(line, '^\\{"s":\\d+,"o":(\\d+),', 1) AS UBIGINT) AS o
-         FROM read_csv([${stageFiles.map(quotedString).join(', ')}], columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, null_padding = true)
+         FROM read_csv(${quotedString(stageFile)}, columns = {'line': 'VARCHAR'}, delim = chr(1), quote = '', escape = '', header = false, auto_detect = false, strict_mode = false, null_padding = true)
        )
        SELECT line FROM l WHERE NOT EXISTS (SELECT 1 FROM checked c WHERE c.s = l.s AND c.o = l.o AND c.kind <> 'broken')`,
     );
