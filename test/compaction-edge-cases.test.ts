@@ -111,6 +111,28 @@ describe('strings JavaScript producers write', () => {
     expect(r.rows.map((x) => x['event_id'])).toContain(ok['event_id']);
   });
 
+  // An event DuckDB cannot read sends its whole batch to the JS path as one record: no event of
+  // that batch may also be taken from DuckDB's reading (written twice, or counted twice).
+  it('judges a batch with one event DuckDB cannot read as one record: its other events written once, the bad one rejected', async () => {
+    const a = clickEvent(uuidFor(1, 'batch-surrogate'), at(13));
+    const cut = clickEvent(uuidFor(2, 'batch-surrogate'), at(14), { item_name: 'Pizza 🍕'.slice(0, 7), price_cents: -1 });
+    const c = clickEvent(uuidFor(3, 'batch-surrogate'), at(15));
+    const r = await compact([{ valid: clickEvent(uuidFor(0, 'batch-surrogate'), at(12)) }, { raw: JSON.stringify([a, cut, c]), code: '' }], 'concatenated');
+    expect(r.manifest.counts).toMatchObject({ recordsIn: 4, written: 3, duplicates: 0, rejected: 1 });
+    expect(r.rows.map((x) => x['event_id']).sort()).toEqual([uuidFor(0, 'batch-surrogate'), a['event_id'], c['event_id']].sort());
+    expect(r.errors.map((e) => [e.element, e.code])).toEqual([[1, 'schema:minimum']]);
+  });
+
+  it('rejects a batch that is not JSON as a whole, once, though DuckDB could read some of its events', async () => {
+    const a = clickEvent(uuidFor(1, 'batch-escape'), at(16));
+    const b = JSON.stringify(clickEvent(uuidFor(2, 'batch-escape'), at(17))).replace('"menu_id":"', '"menu_id":"\\x');
+    const raw = `[${JSON.stringify(a)},${b.replace('\\\\x', '\\x')}]`;
+    expect(() => JSON.parse(raw)).toThrow();
+    const r = await compact([{ raw, code: '' }], 'concatenated');
+    expect(r.manifest.counts).toMatchObject({ recordsIn: 1, written: 0, rejected: 1 });
+    expect(r.errors.map((e) => [e.element, e.code, e.record])).toEqual([[undefined, 'json', raw]]);
+  });
+
   it('keeps NUL, line separators and escaped unicode in strings', async () => {
     const ev = clickEvent(uuidFor(1, 'strings'), at(12), { item_name: 'a\u0000b\u2028c \u00e9\u0301 🍕', attributes: { 'k\u0000': 'v\nw' } });
     const r = await compact([{ raw: JSON.stringify(ev).replace('🍕', '\\ud83c\\udf55'), code: '' }]);
