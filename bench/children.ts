@@ -4,7 +4,7 @@
  * { ms, cpuSeconds (both around the timed work only), maxRssMB (decimal MB: getrusage KiB x 1024 /
  * 1e6, the whole process), outBytes, rows, extra }.
  *
- *   clicklake <lake> <hour> [memoryLimit] [--js-framer]
+ *   clicklake <lake> <hour> [memoryLimit]
  *   anchor <ndjson> <out>
  *   anchor-sorted <ndjson> <out> [memoryLimit]
  *   parquetjs-lite <ndjson> <out> <sliceBytes>
@@ -42,14 +42,12 @@ function report(timed: Timed, result: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ...timed, maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6, ...result })}\n`);
 }
 
-/** `jsFramer` turns DuckDB's fast path off: every raw object is framed in JS (same outputs). */
-async function clicklake(lake: string, hour: string, memoryLimit: string | undefined, jsFramer: boolean): Promise<void> {
+async function clicklake(lake: string, hour: string, memoryLimit: string | undefined): Promise<void> {
   const spec = await loadTable('click_events');
   const settings = resolveSettings({}, { lake });
   const steps: Record<string, number> = {};
   const ctx = compactionContext({ store: openStore(lake), spec, settings, ...(memoryLimit ? { memoryLimit } : {}) });
   ctx.onStepTime = (step, ms) => (steps[step] = (steps[step] ?? 0) + ms);
-  if (jsFramer) ctx.fastPath = 'off';
   const stop = startTimer();
   const { manifest } = await compactUnit(ctx, Date.parse(`${hour}:00:00Z`));
   report(stop(), { outBytes: manifest.counts.bytesOut, rows: manifest.counts.written, extra: { counts: manifest.counts, steps } });
@@ -125,7 +123,7 @@ async function parquetjsLite(ndjson: string, out: string, limitBytes: number): P
 }
 
 const positional = args.filter((a) => !a.startsWith('--'));
-if (kind === 'clicklake') await clicklake(positional[0]!, positional[1]!, positional[2], args.includes('--js-framer'));
+if (kind === 'clicklake') await clicklake(positional[0]!, positional[1]!, positional[2]);
 else if (kind === 'anchor') await anchor(positional[0]!, positional[1]!, false);
 else if (kind === 'anchor-sorted') await anchor(positional[0]!, positional[1]!, true, positional[2]);
 else if (kind === 'parquetjs-lite') await parquetjsLite(positional[0]!, positional[1]!, Number(positional[2]));

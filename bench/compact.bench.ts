@@ -11,8 +11,7 @@
  *     types, sorting like a unit and writing ZSTD Parquet: the floor's work, in their engines,
  *   - parquetjs-lite (JSON.parse + appendRow; the naive writer, run on a slice and rated per MB).
  * clicklake and the floor run in two configurations: the CLI default memory limit and as deployed
- * (DuckDB's share of a 3,538 MB Lambda); clicklake with the JS framer (`fastPath: 'off'`) as
- * deployed only. Every contender runs in its own process, so its peak RSS is its own; rounds are
+ * (DuckDB's share of a 3,538 MB Lambda). Every contender runs in its own process, so its peak RSS is its own; rounds are
  * interleaved over both profiles (`--runs`), and the tables show each one's median time and its
  * highest peak RSS. Then clicklake as deployed on 4x the edge-validated input: peak memory must
  * not grow with the hour. Every contender is also priced as if it ran in the deployed Lambda size.
@@ -134,11 +133,11 @@ function freshLake(hour: Hour): void {
 const outFile = (hour: Hour, name: string): string => path.join(hour.dir, `${name}.parquet`);
 
 function contenders(peers: readonly string[]): Contender[] {
-  const clicklake = (name: string, label: string, config: Config, memoryLimit: string, ...flags: string[]): Contender => ({
+  const clicklake = (name: string, label: string, config: Config, memoryLimit: string): Contender => ({
     name, label, config, memoryLimit, input: 'lake',
     run: (hour) => {
       freshLake(hour);
-      return nodeChild('clicklake', hour.lake, HOUR, memoryLimit, ...flags);
+      return nodeChild('clicklake', hour.lake, HOUR, memoryLimit);
     },
   });
   const floor = (config: Config, memoryLimit: string, label: string): Contender => ({
@@ -148,7 +147,6 @@ function contenders(peers: readonly string[]): Contender[] {
   return [
     clicklake('clicklake', 'clicklake (frame, validate, dedupe, sort, Parquet)', 'cli-default', CLI_LIMIT),
     clicklake('clicklake', 'clicklake, as deployed', 'deployed', DEPLOYED_LIMIT),
-    clicklake('clicklake-js-framer', 'clicklake (JS framer), as deployed', 'deployed', DEPLOYED_LIMIT, '--js-framer'),
     floor('cli-default', CLI_LIMIT, 'DuckDB COPY sorted like a unit (the same-work floor)'),
     floor('deployed', DEPLOYED_LIMIT, 'the same-work floor, as deployed'),
     { name: 'duckdb-copy-anchor', label: 'DuckDB COPY read_json -> Parquet, unsorted (the anchor)', config: 'unlimited', input: 'ndjson', run: (hour) => nodeChild('anchor', hour.ndjson, outFile(hour, 'anchor')) },
@@ -329,7 +327,7 @@ function printProfile(hour: Hour, measured: Measured[], pricing: Pricing): void 
     const floor = floorFor(measured, config);
     return ours && floor ? `${fmt(floor.ms / ours.ms, 2)}x` : 'n/a';
   };
-  console.log(`\nclicklake / the same-work floor: ${ratio('clicklake', 'cli-default')} at the CLI default (${CLI_LIMIT}), ${ratio('clicklake', 'deployed')} as deployed (${DEPLOYED_LIMIT}); the JS framer as deployed: ${ratio('clicklake-js-framer', 'deployed')}`);
+  console.log(`\nclicklake / the same-work floor: ${ratio('clicklake', 'cli-default')} at the CLI default (${CLI_LIMIT}), ${ratio('clicklake', 'deployed')} as deployed (${DEPLOYED_LIMIT})`);
   const metricsOf = (name: string, config: Config): Metrics | undefined => {
     const m = findMeasured(measured, name, config);
     return m?.typical ? metrics(m.contender, m.typical, hour, pricing) : undefined;

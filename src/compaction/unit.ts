@@ -32,11 +32,6 @@ export interface CompactionContext {
   /** DuckDB memory limit per unit (spills to the work directory beyond it). */
   memoryLimit: string;
   threads?: number;
-  /**
-   * How raw objects are read: 'auto' (default) lets DuckDB read the objects it can frame exactly
-   * (the fast path) and the JS framer the rest; 'off' frames every object in JS. Same outputs.
-   */
-  fastPath?: 'auto' | 'off';
   /** Worker threads that frame the raw objects (default: defaultStagingWorkers; 0 frames on the main thread). */
   stagingWorkers?: number;
   /** Parent of the per-unit scratch directories (default: the OS temp dir). */
