@@ -11,7 +11,7 @@ import type { ObjectInfo, ObjectStore, Sse } from '../storage/types.js';
 import { commitUnit } from './commit/commit.js';
 import { fingerprintInputs, type UnitManifest } from '../manifest/manifest.js';
 import { dedupe, findProblemLines, loadChecked, rejectedRecords, unknownFieldCounts, writeParquet, type PipelineSettings } from './write/pipeline.js';
-import { writeThreadsFor } from './write/memory.js';
+import { writePlanFor } from './write/memory.js';
 import { explainResourceError } from './resource-errors.js';
 import { ReferenceValidator } from './check/reasons.js';
 import { mergeRejects, RejectWriter } from './check/rejects.js';
@@ -148,7 +148,7 @@ export async function compactUnit(ctx: CompactionContext, hour: HourStart, known
           const unknownFields = await unknownFieldCounts(conn);
           ctx.onProgress?.({ phase: 'writing' });
           const cores = ctx.threads ?? os.availableParallelism();
-          const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings, { sort: cores, write: writeThreadsFor(ctx.memoryLimit, cores) });
+          const files = await writeParquet(conn, ctx.spec, kept.dts, dir, settings, writePlanFor(ctx.memoryLimit, cores));
           step('parquet');
           await rejectsWritten;
           return { events, kept, unknownFields, files, jsRecords: staged.rejected.length + slow.records - slow.rescued };

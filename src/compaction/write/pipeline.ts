@@ -5,6 +5,7 @@ import { quotedIdentifier, quotedString } from '../../base/sql.js';
 import { duckdbType } from '../../schema/render-types.js';
 import { carrierStructType, compileSqlValidator, rootFieldColumns, typedColumnSql } from '../../schema/sql-validator.js';
 import type { Field, TableSpec } from '../../schema/types.js';
+import type { WritePlan } from './memory.js';
 
 /**
  * The DuckDB half of compaction: parse the staged records, validate them with the SQL compiled
@@ -250,33 +251,43 @@ async function createSortEnums(conn: DuckDBConnection, spec: TableSpec, keys: st
  * Writes one Parquet file per dt: every column cast to its Glue type, rows sorted by the
  * schema's sort keys (then event id, so the order is total and reruns are byte-identical).
  *
- * Two statements per dt, both measured on the benchmark hour (bench/RESULTS.md):
+ * With room (`plan.direct`, a memory limit of DIRECT_WRITE_MIN_BYTES or more) one COPY sorts
+ * straight into the writer. Under a small limit, two statements per dt, both measured on the
+ * benchmark hour (bench/RESULTS.md):
  * - the sort goes into a table, on every thread. Low-cardinality strings go through it as
  *   ENUMs (1-4 bytes instead of, say, a 120-byte user agent): 2.8 s instead of 6.5 s. Sorting
  *   into a table stays inside DuckDB's memory limit;
- * - the Parquet file is written from that table, in its order, on `writeThreads` threads, with the
+ * - the Parquet file is written from that table, in its order, on `plan.write` threads, with the
  *   ENUMs cast back to text. Sorting straight into the Parquet writer held ~170 MB beyond the
  *   limit, and each extra writer thread holds its own row groups outside it.
- * Same bytes as one sorted COPY, in 4.7 s instead of 6.5 s (two threads) or 10 s (one).
+ * All three give the same bytes (test/compaction-write-plans.test.ts).
  */
-export async function writeParquet(conn: DuckDBConnection, spec: TableSpec, dts: Array<{ dt: string; rows: number }>, dir: string, settings: PipelineSettings, threads: { sort: number; write: number }): Promise<DtFile[]> {
+export async function writeParquet(conn: DuckDBConnection, spec: TableSpec, dts: Array<{ dt: string; rows: number }>, dir: string, settings: PipelineSettings, plan: WritePlan): Promise<DtFile[]> {
   const keys = [...spec.sortColumns, spec.eventIdColumn];
+  const order = keys.map(quotedIdentifier).join(', ');
+  const options = `(FORMAT parquet, COMPRESSION ${settings.compression}, PARQUET_VERSION V1, ROW_GROUP_SIZE ${settings.rowGroupRows})`;
+  // Rows must reach the writer in the sorted order.
+  await conn.run('SET preserve_insertion_order = true');
+  const files: DtFile[] = [];
+  if (plan.direct) {
+    const written = spec.columns.map((c) => writtenColumnSql(c, undefined)).join(', ');
+    await conn.run(`SET threads = ${plan.write}`);
+    for (const { dt, rows: count } of dts) {
+      const file = path.join(dir, `dt=${dt}.parquet`);
+      await conn.run(`COPY (SELECT ${written} FROM good WHERE dt = ${quotedString(dt)} ORDER BY ${order}) TO ${quotedString(file)} ${options}`);
+      files.push({ dt, file, rows: count });
+    }
+    return files;
+  }
   const enums = await createSortEnums(conn, spec, keys);
   const carried = spec.columns.map((c) => `CAST(${quotedIdentifier(c.name)} AS ${sortedType(c, enums.get(c.name))}) AS ${quotedIdentifier(c.name)}`).join(', ');
   const written = spec.columns.map((c) => writtenColumnSql(c, enums.get(c.name))).join(', ');
-  const order = keys.map(quotedIdentifier).join(', ');
-  // The sorted table must be stored, and then read, in the sorted order.
-  await conn.run('SET preserve_insertion_order = true');
-  const files: DtFile[] = [];
   for (const { dt, rows: count } of dts) {
     const file = path.join(dir, `dt=${dt}.parquet`);
-    await conn.run(`SET threads = ${threads.sort}`);
+    await conn.run(`SET threads = ${plan.sort}`);
     await conn.run(`CREATE OR REPLACE TABLE sorted AS SELECT ${carried} FROM good WHERE dt = ${quotedString(dt)} ORDER BY ${order}`);
-    await conn.run(`SET threads = ${threads.write}`);
-    await conn.run(
-      `COPY (SELECT ${written} FROM sorted)
-       TO ${quotedString(file)} (FORMAT parquet, COMPRESSION ${settings.compression}, PARQUET_VERSION V1, ROW_GROUP_SIZE ${settings.rowGroupRows})`,
-    );
+    await conn.run(`SET threads = ${plan.write}`);
+    await conn.run(`COPY (SELECT ${written} FROM sorted) TO ${quotedString(file)} ${options}`);
     await conn.run('DROP TABLE sorted');
     files.push({ dt, file, rows: count });
   }
