@@ -76,7 +76,8 @@ export async function speedFromLake(store: ObjectStore, manifestsPrefix: string,
   for await (const object of store.list(manifestsPrefix)) {
     if (!object.key.endsWith('.json')) continue;
     const manifest = JSON.parse((await store.getBytes(object.key)).toString('utf8')) as Partial<UnitManifest>;
-    if (typeof manifest.durationMs !== 'number' || typeof manifest.counts?.recordsIn !== 'number') continue;
+    // A withdrawn manifest (a recompaction under way) carries the replaced commit's counts; the new commit counts once written.
+    if (manifest.state !== undefined || typeof manifest.durationMs !== 'number' || typeof manifest.counts?.recordsIn !== 'number') continue;
     ms += manifest.durationMs;
     records += manifest.counts.recordsIn;
     units += 1;

@@ -30,13 +30,31 @@ export interface ManifestCounts {
   bytesOut: number;
 }
 
+/** The objects a withdrawn manifest stopped claiming: those of the commit being replaced. */
+export interface ManifestWithdrawal {
+  outputs: ManifestOutput[];
+  errorsKey: string | null;
+}
+
 /**
  * The commit record of one unit (one raw arrival hour), written last at
  * `_manifests/<table>/YYYY/MM/DD/HH.json`. Its presence means every output and the errors object
  * are in place; its fingerprint says which inputs they were made from.
+ *
+ * A recompaction first *withdraws* the unit's manifest (same key, `state: 'replacing'`) before it
+ * overwrites or removes anything that manifest names: so no manifest ever names an object that is
+ * not as recorded, and after a crash the withdrawn record still says which objects to remove.
  */
 export interface UnitManifest {
   version: 1;
+  /**
+   * Absent: committed. `'replacing'`: withdrawn by a recompaction that has not committed yet (or
+   * crashed): it names no object (`outputs` empty, `errorsKey` null), `withdrawn` lists what the
+   * replaced commit had, and its other fields are that commit's. The scheduler always redoes it.
+   */
+  state?: 'replacing';
+  /** With `state: 'replacing'`: the replaced commit's outputs and errors object. */
+  withdrawn?: ManifestWithdrawal;
   table: string;
   /** Arrival hour, `YYYY-MM-DDTHH` (UTC). */
   hour: string;
@@ -57,6 +75,25 @@ export interface UnitManifest {
   finishedAt: string;
   durationMs: number;
   clicklakeVersion: string;
+}
+
+/** Whether a manifest is a commit (not one withdrawn by a recompaction in progress or interrupted). */
+export function isCommitted(manifest: Pick<UnitManifest, 'state'>): boolean {
+  return manifest.state === undefined;
+}
+
+/**
+ * Every object a unit's manifest accounts for: what a committed one names, and what a withdrawn
+ * one withdrew (a recompaction that crashed may have left any of those in place).
+ */
+export function accountedObjects(manifest: Pick<UnitManifest, 'outputs' | 'errorsKey' | 'withdrawn'> | undefined): ManifestWithdrawal {
+  if (!manifest) return { outputs: [], errorsKey: null };
+  const withdrawn = manifest.withdrawn ?? { outputs: [], errorsKey: null };
+  const named = new Set(manifest.outputs.map((o) => o.key));
+  return {
+    outputs: [...manifest.outputs, ...withdrawn.outputs.filter((o) => !named.has(o.key))],
+    errorsKey: manifest.errorsKey ?? withdrawn.errorsKey,
+  };
 }
 
 /** Fingerprint of a unit's inputs: changes when a late object arrives or one is replaced. */

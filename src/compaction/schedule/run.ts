@@ -4,7 +4,7 @@ import type { ManifestCounts } from '../../manifest/manifest.js';
 import type { PlannedUnit } from './scheduler.js';
 import { compactUnit, readManifest, type CompactionContext } from '../unit.js';
 import { takeLease, type UnitLease } from '../commit/lease.js';
-import { fingerprintInputs } from '../../manifest/manifest.js';
+import { fingerprintInputs, isCommitted } from '../../manifest/manifest.js';
 import { parseByteSize } from '../write/memory.js';
 
 export interface UnitSummary {
@@ -85,9 +85,9 @@ export async function runUnits(ctx: CompactionContext, units: PlannedUnit[], opt
             continue;
           }
           lease = taken.lease;
-          // Planned as new, but another run committed it from the same inputs meanwhile.
-          const now = unit.reason === 'new' ? await readManifest(ctx.store, ctx.layout, ctx.spec.name, unit.hour) : undefined;
-          if (now && now.fingerprint === fingerprintInputs(unit.inputs)) {
+          // Planned as new or interrupted, but another run committed it from the same inputs meanwhile.
+          const now = unit.reason === 'new' || unit.reason === 'interrupted' ? await readManifest(ctx.store, ctx.layout, ctx.spec.name, unit.hour) : undefined;
+          if (now && isCommitted(now) && now.fingerprint === fingerprintInputs(unit.inputs)) {
             skipped.push({ hour: formatHour(unit.hour), heldBy: 'another run (committed meanwhile)', until: now.finishedAt });
             continue;
           }

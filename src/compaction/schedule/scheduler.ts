@@ -2,11 +2,14 @@ import { ClicklakeError } from '../../errors.js';
 import { closedHours, formatHour, HOUR_MS, isClosed, type HourStart } from '../../partitions/hours.js';
 import { rawKeyHour, rawTablePrefix, type LakeLayout } from '../../partitions/layout.js';
 import type { ObjectInfo, ObjectStore } from '../../storage/types.js';
-import { fingerprintInputs, type UnitManifest } from '../../manifest/manifest.js';
+import { fingerprintInputs, isCommitted, type UnitManifest } from '../../manifest/manifest.js';
 import { listUnitInputs, readManifest } from '../unit.js';
 
-/** Why a unit is (re)done. */
-export type UnitReason = 'new' | 'inputs_changed' | 'settings_changed' | 'forced';
+/**
+ * Why a unit is (re)done. `interrupted`: its manifest was withdrawn by a recompaction that has not
+ * committed (it crashed, lost its lease, or is still running elsewhere and holds the lease).
+ */
+export type UnitReason = 'new' | 'interrupted' | 'inputs_changed' | 'settings_changed' | 'forced';
 
 export interface PlannedUnit {
   hour: HourStart;
@@ -56,8 +59,9 @@ export async function hoursWithData(store: ObjectStore, layout: LakeLayout, tabl
 
 /**
  * The units to compact, oldest first: closed hours (end + grace has passed) in the lookback
- * window (or all of them, or the ones asked for) whose manifest is missing, was made from other
- * inputs (late Firehose objects change the fingerprint) or with other settings.
+ * window (or all of them, or the ones asked for) whose manifest is missing, withdrawn by a
+ * recompaction that did not finish, made from other inputs (late Firehose objects change the
+ * fingerprint) or with other settings.
  */
 export async function planUnits(store: ObjectStore, layout: LakeLayout, table: string, options: ScheduleOptions): Promise<UnitPlan> {
   let candidates: Map<HourStart, ObjectInfo[]>;
@@ -91,6 +95,7 @@ export async function planUnits(store: ObjectStore, layout: LakeLayout, table: s
     const previous = await readManifest(store, layout, table, hour);
     let reason: UnitReason | undefined;
     if (!previous) reason = 'new';
+    else if (!isCommitted(previous)) reason = 'interrupted';
     else if (previous.fingerprint !== fingerprintInputs(inputs)) reason = 'inputs_changed';
     else if (settingsDiffer(previous.settings, options.settings)) reason = 'settings_changed';
     else if (options.force) reason = 'forced';
