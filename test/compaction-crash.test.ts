@@ -9,8 +9,10 @@
  *
  * Stale outputs exist only in a recompaction whose events moved to fewer dates: a unit first
  * compacted into three dates (and an errors object), whose raw object is then replaced so that
- * all its events fall on one date; the recompaction overwrites that date's file and removes the
- * errors object and the two other dates' files.
+ * all its events fall on one date; the recompaction first withdraws the unit's manifest (it then
+ * names no object), overwrites that date's file, removes the errors object and the two other
+ * dates' files, and writes its manifest. At every kill point every manifest present, withdrawn
+ * or not, agrees with the objects it names.
  *
  * Readers: on the file:// lake a reader polls the curated zone while each crashed run writes, and
  * at each kill point every file a reader can see is read whole by hyparquet and DuckDB; the hook
@@ -29,7 +31,7 @@ import { DEFAULT_LAYOUT, manifestKey, rawHourPrefix } from '../src/partitions/la
 import { openStore } from '../src/storage/open.js';
 import type { ObjectStore } from '../src/storage/types.js';
 import { clickEvent, uuidFor } from './support/firehose-corpus.js';
-import { currentManifestsAgreeWithObjects, finalLake, keysUnder, manifestsAgreeWithObjects } from './support/lake-invariants.js';
+import { finalLake, keysUnder, manifestsAgreeWithObjects, withdrawnManifests } from './support/lake-invariants.js';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './support/fault-proxy.js';
 import { s3rverEnv, startTestS3, type TestS3 } from './support/s3-server.js';
 import { readCurated, startCuratedReader } from './support/whole-parquet.js';
@@ -186,6 +188,7 @@ const STALE_UNIT = Date.UTC(2024, 4, 6, 10);
 const STALE_NOW = '2024-05-06T12:00:00.000Z';
 const STALE_HOURS = [formatHour(STALE_UNIT)];
 const STALE_DTS = ['2024-05-04', '2024-05-05', '2024-05-06'];
+const STALE_MANIFEST = manifestKey(DEFAULT_LAYOUT, TABLE, STALE_UNIT);
 
 function staleObject(which: 'a' | 'b' | 'b-moved'): { key: string; body: string } {
   const minute = (i: number): string => String(i % 60).padStart(2, '0');
@@ -245,20 +248,24 @@ function localStaleFixture(): Promise<{ template: string; reference: string; fir
 }
 
 /**
- * After a crashed recompaction: no current manifest disagrees with its objects, and the superseded
- * one (its unit's raw object was replaced) disagrees only about objects the recompaction itself
- * overwrote or removed before it died (its `done` writes). Returns how many such disagreements.
+ * After a crashed recompaction: every manifest present agrees with the objects it names (a
+ * withdrawn one names none). Returns whether the unit's manifest is withdrawn.
  */
-async function expectOnlySupersededDisagree(store: ObjectStore, done: string[], when: string): Promise<number> {
-  const { problems, superseded } = await currentManifestsAgreeWithObjects(store);
-  expect(problems, `current manifests ${when}`).toEqual([]);
-  const touched = new Set(done.map((w) => w.slice(w.indexOf(' ') + 1)));
-  for (const line of superseded) expect(touched.has(/ names ([^\s,]+)/.exec(line)![1]!), `${line} (${when}): not an object the recompaction wrote or removed`).toBe(true);
-  return superseded.length;
+async function expectManifestsAgree(store: ObjectStore, when: string): Promise<boolean> {
+  expect(await manifestsAgreeWithObjects(store), `manifests ${when}`).toEqual([]);
+  const withdrawn = await withdrawnManifests(store);
+  expect(withdrawn.filter((k) => k !== STALE_MANIFEST), when).toEqual([]);
+  return withdrawn.length > 0;
+}
+
+/** The recompaction's writes begin with the withdrawal of the unit's manifest and end with its new manifest, and touch it nowhere else. */
+function expectWithdrawalFirst(writes: string[]): void {
+  const manifestWrites = writes.flatMap((w, i) => (w.endsWith(` ${STALE_MANIFEST}`) ? [i] : []));
+  expect(manifestWrites).toEqual([0, writes.length - 1]);
 }
 
 describe('SIGKILL after every write of a recompaction that removes stale outputs', () => {
-  it('on S3: no current manifest disagrees with its objects after any crash (the superseded one only about what the recompaction touched), and one rerun gives the uncrashed recompaction', async () => {
+  it('on S3: the manifest is withdrawn before anything it names is touched, no manifest disagrees with its objects after any crash, and one rerun gives the uncrashed recompaction', async () => {
     const template = { uri: `${s3.uri}/stale-template`, store: openStore(`${s3.uri}/stale-template`, { s3Client: s3.client }) };
     await putStaleRaw(template.store, false);
     const first = await compactChild(template.uri, undefined, STALE_NOW, STALE_HOURS);
@@ -274,9 +281,10 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
     const writes = proxy.requests.slice(from).filter(isWrite).map(writeName);
     expect(writes.filter((w) => w.startsWith('DELETE curated/')).map((w) => /dt=([\d-]+)/.exec(w)![1])).toEqual(['2024-05-04', '2024-05-05']);
     expect(writes.filter((w) => w.startsWith('DELETE errors/'))).toHaveLength(1);
+    expectWithdrawalFirst(writes);
     const expected = await finalLake(reference.store);
 
-    const supersededAt: number[] = [];
+    const withdrawnAt: number[] = [];
     for (let k = 1; k <= writes.length; k++) {
       const lake = { uri: `${s3.uri}/stale-${++lakeSeq}`, store: openStore(`${s3.uri}/stale-${lakeSeq}`, { s3Client: s3.client }) };
       await copyLake(template.store, lake.store);
@@ -291,13 +299,16 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
       const crashed = await compactChild(lake.uri, (c) => (child = c), STALE_NOW, STALE_HOURS);
       proxy.afterForward = () => false;
       expect(crashed.signal, `crash after write ${k} (${writes[k - 1]})`).toBe('SIGKILL');
-      if ((await expectOnlySupersededDisagree(lake.store, writes.slice(0, k), `after the crash at write ${k} (${writes[k - 1]})`)) > 0) supersededAt.push(k);
+      const withdrawn = await expectManifestsAgree(lake.store, `after the crash at write ${k} (${writes[k - 1]})`);
+      if (withdrawn) withdrawnAt.push(k);
       const rerun = await compactChild(lake.uri, undefined, STALE_NOW, STALE_HOURS);
       expect(rerun.code, rerun.stderr).toBe(0);
+      if (withdrawn) expect(rerun.stderr, `the rerun after the crash at write ${k}`).toContain('2024-05-06T10 (interrupted)');
       expect(await manifestsAgreeWithObjects(lake.store), `after the rerun of the crash at write ${k}`).toEqual([]);
       expect(await finalLake(lake.store), `rerun after a crash at write ${k} (${writes[k - 1]})`).toEqual(expected);
     }
-    console.log(`S3 recompaction: crashed after each of ${writes.length} writes: ${writes.join(', ')}; the superseded manifest named an overwritten or removed object after crashes ${supersededAt.join(', ')}`);
+    expect(withdrawnAt).toEqual(Array.from({ length: writes.length - 1 }, (_, i) => i + 1));
+    console.log(`S3 recompaction: crashed after each of ${writes.length} writes: ${writes.join(', ')}; the unit's manifest was withdrawn (naming no object) after crashes ${withdrawnAt.join(', ')}`);
   }, 600_000);
 
   it('on a file:// lake: the same; a reader (polling meanwhile, and at each kill point) sees only whole files and misses no event', async () => {
@@ -306,10 +317,11 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
     const { writes } = hookReport(recompaction.stderr);
     expect(writes.filter((w) => w.startsWith('unlink curated/')).map((w) => /dt=([\d-]+)/.exec(w)![1])).toEqual(['2024-05-04', '2024-05-05']);
     expect(writes.filter((w) => w.startsWith('unlink errors/'))).toHaveLength(1);
+    expectWithdrawalFirst(writes);
     const expected = await finalLake(openStore(reference));
 
     const expectedIds = new Set((await readCurated(reference)).eventIds);
-    const supersededAt: number[] = [];
+    const withdrawnAt: number[] = [];
     const visible: string[] = [];
     let reads = 0;
     for (let k = 1; k <= writes.length; k++) {
@@ -324,7 +336,7 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
       const when = `after the crash at write ${k} (${writes[k - 1]})`;
       expect(crashed.signal, when).toBe('SIGKILL');
       expect(seen.problems, `a reader during the run killed after write ${k}`).toEqual([]);
-      if ((await expectOnlySupersededDisagree(store, writes.slice(0, k), when)) > 0) supersededAt.push(k);
+      if (await expectManifestsAgree(store, when)) withdrawnAt.push(k);
       await expectWholeFiles(dir, when);
       // No event is missing to a reader at a kill point; until the rerun, the moved events may be
       // seen twice (on their new date, and in a stale output on their old one).
@@ -336,8 +348,9 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
       expect(await manifestsAgreeWithObjects(store), `after the rerun of the crash at write ${k}`).toEqual([]);
       expect(await finalLake(store), `rerun after a crash at write ${k} (${writes[k - 1]})`).toEqual(expected);
     }
+    expect(withdrawnAt).toEqual(Array.from({ length: writes.length - 1 }, (_, i) => i + 1));
     console.log(
-      `file:// recompaction: crashed after each of ${writes.length} writes (${writes.join(', ')}); the superseded manifest named an overwritten or removed file after crashes ${supersededAt.join(', ')}; ` +
+      `file:// recompaction: crashed after each of ${writes.length} writes (${writes.join(', ')}); the unit's manifest was withdrawn (naming no file) after crashes ${withdrawnAt.join(', ')}; ` +
         `a reader saw at each kill point (uncrashed: ${expectedIds.size} rows) ${visible.join('; ')}; a concurrent reader read ${reads} files`,
     );
   }, 600_000);
@@ -346,7 +359,7 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
 describe('SIGKILL halfway through writing a file, on a file:// lake', () => {
   it('leaves a reader only whole files, and one rerun gives the uncrashed lake (first compaction and recompaction)', async () => {
     // The stale scenario's first compaction (three outputs, errors, manifest: new files) and its
-    // recompaction (an output and the manifest written over the previous ones).
+    // recompaction (the manifest withdrawn, then an output and the manifest written over the previous ones).
     const { template, reference, first, recompaction } = await localStaleFixture();
     const stages = [
       { name: 'first compaction', prepare: async (dir: string) => putStaleRaw(openStore(dir), false), expected: template, uncrashed: first },
@@ -363,7 +376,7 @@ describe('SIGKILL halfway through writing a file, on a file:// lake', () => {
     const killed: string[] = [];
     let reads = 0;
     for (const stage of stages) {
-      const { opens, writes } = hookReport(stage.uncrashed.stderr);
+      const { opens } = hookReport(stage.uncrashed.stderr);
       expect(opens.filter((o) => o.startsWith('curated/')).length, stage.name).toBeGreaterThanOrEqual(1);
       expect(opens.some((o) => o.startsWith('_manifests/')), stage.name).toBe(true);
       const expected = await finalLake(openStore(stage.expected));
@@ -378,7 +391,7 @@ describe('SIGKILL halfway through writing a file, on a file:// lake', () => {
         expect(crashed.signal, when).toBe('SIGKILL');
         expect(seen.problems, `a reader during the ${when}`).toEqual([]);
         await expectWholeFiles(dir, `after the ${when}`);
-        await expectOnlySupersededDisagree(openStore(dir), writes, `after the ${when}`);
+        await expectManifestsAgree(openStore(dir), `after the ${when}`);
         const rerun = await compactLocal(dir, {}, STALE_NOW, STALE_HOURS);
         expect(rerun.code, rerun.stderr).toBe(0);
         expect(await finalLake(openStore(dir)), `rerun after the ${when}`).toEqual(expected);

@@ -2,13 +2,11 @@
  * What the reliability tests check on a lake after whatever they did to it: the lake itself
  * (manifests without their timing, and the md5 of every curated and errors object, for equality
  * with a run nothing happened to) and the commit invariant (every output a manifest names exists
- * with the size and ETag it recorded).
+ * with the size and ETag it recorded; a manifest withdrawn by a recompaction names none).
  */
 import { createHash } from 'node:crypto';
-import { fingerprintInputs, type UnitManifest } from '../../src/manifest/manifest.js';
-import { parseHour } from '../../src/partitions/hours.js';
-import { DEFAULT_LAYOUT, rawHourPrefix } from '../../src/partitions/layout.js';
-import type { ObjectInfo, ObjectStore } from '../../src/storage/types.js';
+import type { UnitManifest } from '../../src/manifest/manifest.js';
+import type { ObjectStore } from '../../src/storage/types.js';
 
 export async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -28,7 +26,11 @@ export async function finalLake(store: ObjectStore): Promise<{ manifests: Record
   return { manifests, files };
 }
 
-/** Every disagreement between a manifest and the objects it names (none, if the commit protocol held). */
+/**
+ * Every disagreement between a manifest and the objects it names (none, if the commit protocol
+ * held), for every manifest present: committed ones, and withdrawn ones (`state: 'replacing'`),
+ * which must name no object at all (what they withdrew is in `withdrawn`, claimed by nobody).
+ */
 export async function manifestsAgreeWithObjects(store: ObjectStore): Promise<string[]> {
   const problems: string[] = [];
   for (const key of await keysUnder(store, '_manifests/')) problems.push(...(await disagreements(store, key, await readManifestAt(store, key))));
@@ -39,8 +41,20 @@ async function readManifestAt(store: ObjectStore, key: string): Promise<UnitMani
   return JSON.parse((await store.getBytes(key)).toString()) as UnitManifest;
 }
 
+/** The keys of the manifests a recompaction has withdrawn and not yet replaced. */
+export async function withdrawnManifests(store: ObjectStore): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of await keysUnder(store, '_manifests/')) if ((await readManifestAt(store, key)).state !== undefined) out.push(key);
+  return out;
+}
+
 async function disagreements(store: ObjectStore, key: string, m: UnitManifest): Promise<string[]> {
   const problems: string[] = [];
+  if (m.state !== undefined) {
+    if (m.state !== 'replacing') problems.push(`${key} has state ${JSON.stringify(m.state)}, not 'replacing'`);
+    if (m.outputs.length > 0 || m.errorsKey !== null) problems.push(`${key} is withdrawn but still names ${[...m.outputs.map((o) => o.key), ...(m.errorsKey ? [m.errorsKey] : [])].join(', ')}`);
+    if (!m.withdrawn) problems.push(`${key} is withdrawn but does not say what it withdrew`);
+  } else if (m.withdrawn) problems.push(`${key} is committed but lists withdrawn objects`);
   for (const o of m.outputs) {
     const head = await store.head(o.key);
     if (!head) problems.push(`${key} names ${o.key}, which is missing`);
@@ -48,28 +62,4 @@ async function disagreements(store: ObjectStore, key: string, m: UnitManifest): 
   }
   if (m.errorsKey && !(await store.head(m.errorsKey))) problems.push(`${key} names ${m.errorsKey}, which is missing`);
   return problems;
-}
-
-/**
- * The commit invariant as a recompaction can keep it: a manifest that is *current* (its
- * fingerprint matches its unit's raw objects now, so the scheduler leaves the unit alone) agrees
- * with every object it names. A *superseded* manifest (its unit's inputs changed: the scheduler
- * redoes the unit as `inputs_changed`) stays in place until the recompaction's own manifest
- * replaces it, because it is what tells a rerun after a crash which outputs to remove; meanwhile
- * it may name an output the recompaction already overwrote or removed. Those disagreements are
- * returned apart, for the caller to check they are confined to what the recompaction touched.
- * (Only the default layout's raw zone; settings changes are not looked at.)
- */
-export async function currentManifestsAgreeWithObjects(store: ObjectStore): Promise<{ problems: string[]; superseded: string[] }> {
-  const result = { problems: [] as string[], superseded: [] as string[] };
-  for (const key of await keysUnder(store, '_manifests/')) {
-    const m = await readManifestAt(store, key);
-    const found = await disagreements(store, key, m);
-    if (found.length === 0) continue;
-    const inputs: ObjectInfo[] = [];
-    for await (const o of store.list(rawHourPrefix(DEFAULT_LAYOUT, m.table, parseHour(m.hour)))) inputs.push(o);
-    if (fingerprintInputs(inputs) === m.fingerprint) result.problems.push(...found);
-    else result.superseded.push(...found);
-  }
-  return result;
 }
