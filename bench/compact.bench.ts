@@ -328,6 +328,12 @@ function printProfile(hour: Hour, measured: Measured[], pricing: Pricing): void 
     return ours && floor ? `${fmt(floor.ms / ours.ms, 2)}x` : 'n/a';
   };
   console.log(`\nclicklake / the same-work floor: ${ratio('clicklake', 'cli-default')} at the CLI default (${CLI_LIMIT}), ${ratio('clicklake', 'deployed')} as deployed (${DEPLOYED_LIMIT})`);
+  const deployedOurs = find(measured, 'clicklake', 'deployed');
+  const deployedFloor = floorFor(measured, 'deployed');
+  if (hour.profile === 'edge-validated' && deployedOurs && deployedFloor) {
+    const r = deployedFloor.ms / deployedOurs.ms;
+    console.log(`${r >= 0.35 ? 'PASS' : 'FAIL'}: clicklake as deployed at ${fmt(r, 2)}x the same-work floor on edge-validated (target 0.35x, goal 0.5x)`);
+  }
   const metricsOf = (name: string, config: Config): Metrics | undefined => {
     const m = findMeasured(measured, name, config);
     return m?.typical ? metrics(m.contender, m.typical, hour, pricing) : undefined;

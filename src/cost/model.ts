@@ -196,7 +196,7 @@ export function monthlyBill(w: Workload, prices: Prices): Bill {
   const lambdaSeconds = (events / 1e6) * w.compactionSecondsPerMillion;
   const lambdaUsd = lambdaSeconds * (w.lambdaMemoryMb / 1024) * prices.lambdaArmPerGBSecond;
   const invocations = HOURS_PER_MONTH * (60 / w.scheduleMinutes);
-  add('Lambda', `compaction, ${fmt(lambdaSeconds)} s at ${w.lambdaMemoryMb} MB (${w.compactionSecondsPerMillion} s per million events)`, lambdaUsd);
+  add('Lambda', `compaction, ${fmt(lambdaSeconds)} s at ${w.lambdaMemoryMb} MB (${w.compactionSecondsPerMillion.toFixed(1)} s per million events)`, lambdaUsd);
   add('Lambda', `${fmt(invocations)} scheduled invocations`, (invocations / 1e6) * prices.lambdaPerMillionRequests);
   add('Glue', 'Data Catalog: 2 tables with partition projection (within the free first million objects)', 0);
 
