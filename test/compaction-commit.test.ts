@@ -22,6 +22,7 @@ import { curatedFileKey, DEFAULT_LAYOUT, errorsKey, manifestKey, rawHourPrefix }
 import { openStore } from '../src/storage/open.js';
 import type { ObjectInfo, ObjectStore, PutCondition, PutOptions } from '../src/storage/types.js';
 import { finalLake, keysUnder, manifestsAgreeWithObjects } from './support/lake-invariants.js';
+import { ReadThroughStore } from './support/read-through-store.js';
 
 const TABLE = 'click_events';
 const HOUR = Date.UTC(2024, 4, 6, 10);
@@ -54,30 +55,11 @@ const named = (calls: Call[]): string[] => calls.map((c) => `${c.op} ${c.key}${c
  * A store that records every write, checks the commit invariant after each one it carried out,
  * and can fail a write before it happens (a crash there) or run something just before it.
  */
-class RecordingStore implements ObjectStore {
+class RecordingStore extends ReadThroughStore {
   readonly calls: Call[] = [];
   readonly problems: string[] = [];
   failBefore?: (call: Call) => boolean;
   before?: (call: Call) => Promise<void>;
-  constructor(readonly inner: ObjectStore) {}
-  get uri(): string {
-    return this.inner.uri;
-  }
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
-  }
-  getStream(key: string): Promise<NodeJS.ReadableStream> {
-    return this.inner.getStream(key);
-  }
-  getBytes(key: string): Promise<Buffer> {
-    return this.inner.getBytes(key);
-  }
-  readInto(key: string, buffer: Buffer): Promise<Buffer> {
-    return this.inner.readInto(key, buffer);
-  }
-  head(key: string): Promise<ObjectInfo | undefined> {
-    return this.inner.head(key);
-  }
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }> {
     return this.write({ op: 'put', key, ...stateOf(key, body) }, () => this.inner.put(key, body, options));
   }

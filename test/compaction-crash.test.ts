@@ -50,6 +50,18 @@ type Ended = { code: number | null; signal: NodeJS.Signals | null; stderr: strin
 
 /** A write of the commit protocol (the lease's own writes are not steps of it). */
 const isWrite = (r: ProxiedRequest): boolean => (r.method === 'PUT' || r.method === 'DELETE' || (r.method === 'POST' && /uploads|uploadId/.test(r.path))) && !r.path.includes('/raw/') && !r.path.includes('/_leases/');
+
+/** Has the proxy kill the child it is given once S3 has carried out the k-th write; returns the setter for that child. */
+function killAfterWrite(k: number): (child: ChildProcess) => void {
+  let child: ChildProcess | undefined;
+  let seen = 0;
+  proxy.afterForward = (r) => {
+    if (!isWrite(r) || ++seen !== k) return false;
+    child!.kill('SIGKILL');
+    return true;
+  };
+  return (c) => (child = c);
+}
 /** A proxied write as `<METHOD> <key>`. */
 const writeName = (r: ProxiedRequest): string => `${r.method} ${decodeURIComponent(r.path.replace(/^\/[^/]+\/[^/]+\//, '').replace(/\?.*$/, ''))}`;
 
@@ -126,14 +138,8 @@ describe('SIGKILL after every write of the commit protocol', () => {
     const crashes: string[] = [];
     for (let k = 1; k <= writes.length; k++) {
       const lake = await newLake();
-      let child: ChildProcess | undefined;
-      let seen = 0;
-      proxy.afterForward = (r) => {
-        if (!isWrite(r) || ++seen !== k) return false;
-        child!.kill('SIGKILL');
-        return true;
-      };
-      const crashed = await compactChild(lake.uri, (c) => (child = c));
+      const onChild = killAfterWrite(k);
+      const crashed = await compactChild(lake.uri, onChild);
       proxy.afterForward = () => false;
       expect(crashed.signal, `crash after write ${k} (${writes[k - 1]})`).toBe('SIGKILL');
       expect(await manifestsAgreeWithObjects(lake.store), `after the crash at write ${k}`).toEqual([]);
@@ -289,14 +295,8 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
       const lake = { uri: `${s3.uri}/stale-${++lakeSeq}`, store: openStore(`${s3.uri}/stale-${lakeSeq}`, { s3Client: s3.client }) };
       await copyLake(template.store, lake.store);
       await putStaleRaw(lake.store, true);
-      let child: ChildProcess | undefined;
-      let seen = 0;
-      proxy.afterForward = (r) => {
-        if (!isWrite(r) || ++seen !== k) return false;
-        child!.kill('SIGKILL');
-        return true;
-      };
-      const crashed = await compactChild(lake.uri, (c) => (child = c), STALE_NOW, STALE_HOURS);
+      const onChild = killAfterWrite(k);
+      const crashed = await compactChild(lake.uri, onChild, STALE_NOW, STALE_HOURS);
       proxy.afterForward = () => false;
       expect(crashed.signal, `crash after write ${k} (${writes[k - 1]})`).toBe('SIGKILL');
       const withdrawn = await expectManifestsAgree(lake.store, `after the crash at write ${k} (${writes[k - 1]})`);

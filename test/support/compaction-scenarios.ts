@@ -25,9 +25,10 @@ import { loadTable } from '../../src/schema/load.js';
 import type { TableSpec } from '../../src/schema/types.js';
 import { clickstream, type ClickEvent } from '../../src/synth/clickstream.js';
 import { firehoseObjects, type PackedEventInfo } from '../../src/synth/firehose.js';
-import type { ObjectInfo, ObjectStore, PutCondition, PutOptions } from '../../src/storage/types.js';
+import type { ObjectStore, PutCondition, PutOptions } from '../../src/storage/types.js';
 import { clickEvent, compareRows, DAY_MS, expectedRow, FirehoseCorpus, utcMillis, uuidFor, type JsonObject } from './firehose-corpus.js';
 import { localCopy, readParquetRows, readWithHyparquet } from './parquet-read.js';
+import { ReadThroughStore } from './read-through-store.js';
 
 /** A fresh, empty lake in the store under test. */
 export interface LakeHandle {
@@ -176,29 +177,13 @@ function withoutKey(o: JsonObject, key: string): JsonObject {
 }
 
 /** An object store that fails chosen writes: a crash injected at the I/O boundary. */
-export class FailingStore implements ObjectStore {
+export class FailingStore extends ReadThroughStore {
   writes = 0;
   constructor(
-    private readonly inner: ObjectStore,
+    inner: ObjectStore,
     private readonly failOn: (key: string, writeNumber: number) => boolean,
-  ) {}
-  get uri(): string {
-    return this.inner.uri;
-  }
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
-  }
-  getStream(key: string): Promise<NodeJS.ReadableStream> {
-    return this.inner.getStream(key);
-  }
-  getBytes(key: string): Promise<Buffer> {
-    return this.inner.getBytes(key);
-  }
-  readInto(key: string, buffer: Buffer): Promise<Buffer> {
-    return this.inner.readInto(key, buffer);
-  }
-  head(key: string): Promise<ObjectInfo | undefined> {
-    return this.inner.head(key);
+  ) {
+    super(inner);
   }
   private check(key: string): void {
     this.writes++;
