@@ -8,8 +8,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 
@@ -31,26 +33,78 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('ceph', { skip: missing });
     return async () => undefined;
   }
-  const root = await mkdtemp(path.join(tmpdir(), 'clicklake-ceph-'));
-  const dir = path.join(root, 'ceph-rgw');
-  try {
-    await promisify(execFile)('bash', [SCRIPT], { env: { ...process.env, D: dir }, timeout: 120_000 });
-  } catch (err) {
-    project.provide('ceph', { skip: `Ceph RGW did not start: ${String((err as Error).message).split('\n')[0]}` });
-    await rm(root, { recursive: true, force: true });
-    return async () => undefined;
-  }
-  project.provide('ceph', { endpoint: ENDPOINT });
-  return async () => {
-    for (const name of ['rgw', 'osd', 'mon']) {
-      const pidFile = path.join(dir, 'run', `${name}.pid`);
-      if (!existsSync(pidFile)) continue;
-      try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
-      } catch {
-        // already gone
-      }
+  // The script's monitor takes 127.0.0.1:6789. If a monitor of an earlier run still holds it, the
+  // new one cannot bind, and the new OSD asks the old monitor, which refuses it ("wrong fsid";
+  // the script exits 250 with nothing on stderr, seen about once in six back-to-back starts). So
+  // wait for the port, stop whatever a failed attempt started, and try again in a new directory.
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    if (!(await portFree(MON_PORT, 15_000))) {
+      failures.push(`attempt ${attempt}: 127.0.0.1:${MON_PORT} is still taken (a Ceph monitor left running? stop it)`);
+      continue;
     }
-    await rm(root, { recursive: true, force: true });
+    const root = await mkdtemp(path.join(tmpdir(), 'clicklake-ceph-'));
+    const dir = path.join(root, 'ceph-rgw');
+    try {
+      await promisify(execFile)('bash', [SCRIPT], { env: { ...process.env, D: dir }, timeout: 120_000 });
+    } catch (err) {
+      const e = err as { code?: number | string; signal?: string; stderr?: string };
+      const stderr = String(e.stderr ?? '').trim().split('\n').slice(-2).join(' / ');
+      failures.push(`attempt ${attempt}: exit ${e.code ?? e.signal}${stderr ? ` (${stderr})` : ''}`);
+      await stop(dir, root);
+      continue;
+    }
+    if (attempt > 1) console.error(`Ceph RGW started at attempt ${attempt} (${failures.join('; ')})`);
+    project.provide('ceph', { endpoint: ENDPOINT });
+    return () => stop(dir, root);
+  }
+  project.provide('ceph', { skip: `Ceph RGW did not start (${SCRIPT}): ${failures.join('; ')}` });
+  return async () => undefined;
+}
+
+const START_ATTEMPTS = 3;
+const MON_PORT = 6789;
+
+/** Whether nothing accepts connections on 127.0.0.1:`port`, waiting up to `waitMs` for it to be let go. */
+async function portFree(port: number, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const taken = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (!taken) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(250);
+  }
+}
+
+/** Stops whatever the script started under `dir` (from its pid files) and removes `root`. */
+async function stop(dir: string, root: string): Promise<void> {
+  const pids: number[] = [];
+  for (const name of ['rgw', 'osd', 'mon']) {
+    const pidFile = path.join(dir, 'run', `${name}.pid`);
+    if (!existsSync(pidFile)) continue;
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    try {
+      process.kill(pid, 'SIGKILL');
+      pids.push(pid);
+    } catch {
+      // already gone
+    }
+  }
+  // SIGKILL is delivered, not awaited: wait (up to 5 s) until the processes are gone.
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   };
+  for (let waited = 0; waited < 5_000 && pids.some(alive); waited += 100) await sleep(100);
+  await rm(root, { recursive: true, force: true });
 }
