@@ -21,11 +21,13 @@ describe('memory limit and sort threads', () => {
     expect(writeThreadsFor('something DuckDB will refuse', 4)).toBe(4);
   });
 
-  it('gives DuckDB 30% of the memory a unit runs in, the function\'s or the machine\'s, never under 256MB', () => {
+  it('gives DuckDB 30% of the memory a unit runs in, the function\'s or the machine\'s (at most the largest function\'s), never under 256MB', () => {
     expect(memoryLimitForMemory(3538)).toBe('1061MB');
     expect(memoryLimitForMemory(10240)).toBe('3072MB');
     expect(memoryLimitForMemory(512)).toBe('256MB');
-    expect(defaultMemoryLimit(24e9)).toBe('7200MB');
+    // The CLI counts at most the largest Lambda's memory (10,240 MB).
+    expect(defaultMemoryLimit(24e9)).toBe('3072MB');
+    expect(defaultMemoryLimit(10.24e9)).toBe('3072MB');
     expect(defaultMemoryLimit(8e9)).toBe('2400MB');
     expect(defaultMemoryLimit(1e9)).toBe('300MB');
     expect(defaultMemoryLimit(5e8)).toBe('256MB');

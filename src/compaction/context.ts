@@ -11,13 +11,18 @@ import { memoryLimitForMemory } from './write/memory.js';
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 /**
  * DuckDB memory per unit when none is given: the machine's share, as the Lambda takes the
- * function's (write/memory.ts). Beyond it DuckDB works from the unit's database file and spill
- * files in its scratch directory, so memory stays flat whatever the hour's size (about 550 MB peak
- * for the whole process at 1M and 4M events under 256MB, bench/RESULTS.md); more is faster.
+ * function's (write/memory.ts), counting at most the largest Lambda's memory (10,240 MB, so at
+ * most 3072MB). Beyond its limit DuckDB works from the unit's database file and spill files in its
+ * scratch directory, so memory stays flat whatever the hour's size. More is not always faster:
+ * on the benchmark hour (bench/RESULTS.md) a 7,582 MB limit took 0.5-0.8 s longer to parse and
+ * validate than 2-3 GB (4.4-4.5 s against 3.6-3.9 s).
  */
 export function defaultMemoryLimit(totalBytes: number = os.totalmem()): string {
-  return memoryLimitForMemory(totalBytes / 1e6);
+  return memoryLimitForMemory(Math.min(totalBytes / 1e6, LARGEST_LAMBDA_MB));
 }
+
+/** The most memory a Lambda function can have. */
+const LARGEST_LAMBDA_MB = 10_240;
 
 export interface ContextOptions {
   store: ObjectStore;
