@@ -322,17 +322,19 @@ function printProfile(hour: Hour, measured: Measured[], pricing: Pricing): void 
     // the clean NDJSON holds every event once: a contender that wrote another count did other work
     if (contender.input === 'ndjson' && typical && typical.rows !== hour.events) console.log(`\nWARNING: ${contender.label} wrote ${thousands(typical.rows)} rows, not ${thousands(hour.events)}`);
   }
-  const ratio = (name: string, config: Config): string => {
+  const ratioOf = (name: string, config: Config): number | undefined => {
     const ours = find(measured, name, config);
     const floor = floorFor(measured, config);
-    return ours && floor ? `${fmt(floor.ms / ours.ms, 2)}x` : 'n/a';
+    return ours && floor ? floor.ms / ours.ms : undefined;
+  };
+  const ratio = (name: string, config: Config): string => {
+    const r = ratioOf(name, config);
+    return r === undefined ? 'n/a' : `${fmt(r, 2)}x`;
   };
   console.log(`\nclicklake / the same-work floor: ${ratio('clicklake', 'cli-default')} at the CLI default (${CLI_LIMIT}), ${ratio('clicklake', 'deployed')} as deployed (${DEPLOYED_LIMIT})`);
-  const deployedOurs = find(measured, 'clicklake', 'deployed');
-  const deployedFloor = floorFor(measured, 'deployed');
-  if (hour.profile === 'edge-validated' && deployedOurs && deployedFloor) {
-    const r = deployedFloor.ms / deployedOurs.ms;
-    console.log(`${r >= 0.35 ? 'PASS' : 'FAIL'}: clicklake as deployed at ${fmt(r, 2)}x the same-work floor on edge-validated (target 0.35x, goal 0.5x)`);
+  const deployed = ratioOf('clicklake', 'deployed');
+  if (hour.profile === 'edge-validated' && deployed !== undefined) {
+    console.log(`${deployed >= 0.35 ? 'PASS' : 'FAIL'}: clicklake as deployed at ${fmt(deployed, 2)}x the same-work floor on edge-validated (target 0.35x, goal 0.5x)`);
   }
   const metricsOf = (name: string, config: Config): Metrics | undefined => {
     const m = findMeasured(measured, name, config);

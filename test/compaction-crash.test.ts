@@ -138,8 +138,7 @@ describe('SIGKILL after every write of the commit protocol', () => {
     const crashes: string[] = [];
     for (let k = 1; k <= writes.length; k++) {
       const lake = await newLake();
-      const onChild = killAfterWrite(k);
-      const crashed = await compactChild(lake.uri, onChild);
+      const crashed = await compactChild(lake.uri, killAfterWrite(k));
       proxy.afterForward = () => false;
       expect(crashed.signal, `crash after write ${k} (${writes[k - 1]})`).toBe('SIGKILL');
       expect(await manifestsAgreeWithObjects(lake.store), `after the crash at write ${k}`).toEqual([]);
@@ -295,8 +294,7 @@ describe('SIGKILL after every write of a recompaction that removes stale outputs
       const lake = { uri: `${s3.uri}/stale-${++lakeSeq}`, store: openStore(`${s3.uri}/stale-${lakeSeq}`, { s3Client: s3.client }) };
       await copyLake(template.store, lake.store);
       await putStaleRaw(lake.store, true);
-      const onChild = killAfterWrite(k);
-      const crashed = await compactChild(lake.uri, onChild, STALE_NOW, STALE_HOURS);
+      const crashed = await compactChild(lake.uri, killAfterWrite(k), STALE_NOW, STALE_HOURS);
       proxy.afterForward = () => false;
       expect(crashed.signal, `crash after write ${k} (${writes[k - 1]})`).toBe('SIGKILL');
       const withdrawn = await expectManifestsAgree(lake.store, `after the crash at write ${k} (${writes[k - 1]})`);

@@ -33,10 +33,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('ceph', { skip: missing });
     return async () => undefined;
   }
-  // The script's monitor takes 127.0.0.1:6789. If a monitor of an earlier run still holds it, the
-  // new one cannot bind, and the new OSD asks the old monitor, which refuses it ("wrong fsid";
-  // the script exits 250 with nothing on stderr, seen about once in six back-to-back starts). So
-  // wait for the port, stop whatever a failed attempt started, and try again in a new directory.
+  // The script's OSD now and then fails to come up (exit 250, nothing on stderr: about one start
+  // in six here). One cause seen: a monitor of an earlier run still on 127.0.0.1:6789, which the
+  // new OSD then asks and which refuses it ("wrong fsid"); it also failed once with the port
+  // free. So wait for the port, stop whatever a failed attempt started, and try again in a new
+  // directory.
   const failures: string[] = [];
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     if (!(await portFree(MON_PORT, 15_000))) {
