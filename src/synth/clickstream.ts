@@ -29,7 +29,7 @@ const LOCALES = ['en-US', 'de-DE', 'fr-FR', 'es-ES', 'ja-JP', 'vi-VN'];
 
 export interface ClickstreamOptions {
   seed: number;
-  /** Number of events to produce (the last session is cut to fit). */
+  /** Number of events to produce, exactly (the last session is cut to fit). */
   events: number;
   /** First instant of the stream (UTC ms). */
   startMs: number;
@@ -59,6 +59,16 @@ function buildRestaurants(rng: Random, count: number): Restaurant[] {
  * clicks a dish and orders. Times jitter with random offsets (some non-UTC) like real devices.
  */
 export function* clickstream(options: ClickstreamOptions): Generator<ClickEvent> {
+  // A session emits events in steps of up to three, so the count is cut here, not inside it.
+  let yielded = 0;
+  if (options.events <= 0) return;
+  for (const event of sessions(options)) {
+    yield event;
+    if (++yielded >= options.events) return;
+  }
+}
+
+function* sessions(options: ClickstreamOptions): Generator<ClickEvent> {
   const rng = new Random(options.seed);
   const restaurants = buildRestaurants(rng, options.restaurants ?? 12);
   let produced = 0;
