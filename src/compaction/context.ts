@@ -6,6 +6,7 @@ import type { ObjectStore } from '../storage/types.js';
 import type { UnitManifest } from '../manifest/manifest.js';
 import { settingsHash, type CompactionContext } from './unit.js';
 import { memoryLimitForMemory } from './write/memory.js';
+import { LAMBDA_LIMITS } from '../base/lambda-limits.js';
 
 /** Rows per Parquet row group: DuckDB's default, small enough for min/max skipping per restaurant. */
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
@@ -18,11 +19,8 @@ export const DEFAULT_ROW_GROUP_ROWS = 122_880;
  * validate than 2-3 GB (4.4-4.5 s against 3.6-3.9 s).
  */
 export function defaultMemoryLimit(totalBytes: number = os.totalmem()): string {
-  return memoryLimitForMemory(Math.min(totalBytes / 1e6, LARGEST_LAMBDA_MB));
+  return memoryLimitForMemory(Math.min(totalBytes / 1e6, LAMBDA_LIMITS.memoryMb.max));
 }
-
-/** The most memory a Lambda function can have. */
-const LARGEST_LAMBDA_MB = 10_240;
 
 export interface ContextOptions {
   store: ObjectStore;

@@ -4,6 +4,8 @@
  * (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_GLUE, ...).
  */
 
+import { LAMBDA_LIMITS } from '../base/lambda-limits.js';
+
 /** Compression codecs Athena reads in Parquet and DuckDB writes. */
 export type ParquetCompression = 'ZSTD' | 'SNAPPY';
 
@@ -175,9 +177,9 @@ export const CONFIG_JSON_SCHEMA = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            memoryMb: { type: 'integer', minimum: 128, maximum: 10240 },
-            ephemeralStorageMb: { type: 'integer', minimum: 512, maximum: 10240 },
-            timeoutSeconds: { type: 'integer', minimum: 60, maximum: 900 },
+            memoryMb: { type: 'integer', minimum: LAMBDA_LIMITS.memoryMb.min, maximum: LAMBDA_LIMITS.memoryMb.max },
+            ephemeralStorageMb: { type: 'integer', minimum: LAMBDA_LIMITS.ephemeralStorageMb.min, maximum: LAMBDA_LIMITS.ephemeralStorageMb.max },
+            timeoutSeconds: { type: 'integer', minimum: 60, maximum: LAMBDA_LIMITS.timeoutSeconds.max },
             schedule: { type: 'string', pattern: '^(rate\\(\\d+ (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$' },
             logRetentionDays: { type: 'integer', enum: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] },
           },
