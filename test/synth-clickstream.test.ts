@@ -6,7 +6,7 @@ const take = (events: number) => [...clickstream({ seed: 5, events, startMs: HOU
 
 describe('clickstream generator', () => {
   it('gives exactly the number of events asked for, also when a session is cut mid-step', () => {
-    // Sessions emit in steps of up to three events (view, click, order): these counts land inside steps.
+    // Sessions emit in steps of up to three events (view, click, order), so some counts end inside a step.
     for (const n of [0, 1, 2, 3, 7, 101, 1_000, 4_999]) expect(take(n)).toHaveLength(n);
   });
 
