@@ -15,6 +15,7 @@ import { formatBytes } from '../query/scan-cost.js';
 import { checkedMemoryLimit } from '../compaction/write/memory.js';
 import { backfillStateMachineName, DEFAULT_HOURS_PER_BRANCH } from '../compaction/fanout/plan.js';
 import { runFanOutCommand } from './compact-fanout.js';
+import { LAMBDA_LIMITS } from '../base/lambda-limits.js';
 
 interface CompactFlags extends ConfigFlags {
   table: string;
@@ -100,7 +101,7 @@ export function registerCompactCommand(program: Command, io: CliIO): void {
     .option('--lookback-hours <n>', 'how far back to look for new or late data (default: config, 48)')
     .option('--max-skew-hours <n>', 'reject events whose time is further than this from their arrival hour (default: config, 168)')
     .option('--compression <codec>', 'Parquet codec: ZSTD or SNAPPY (default: config, ZSTD)')
-    .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: 30% of this machine's memory, counting at most 10,240 MB like the largest Lambda: ${defaultMemoryLimit()})`)
+    .option('--memory-limit <size>', `DuckDB memory per unit before it spills to disk, e.g. 400MB (default: 30% of this machine's memory, counting at most ${LAMBDA_LIMITS.memoryMb.max.toLocaleString('en-US')} MB like the largest Lambda: ${defaultMemoryLimit()})`)
     .option('--lease-seconds <n>', "a unit's lease, renewed while it runs: another run skips a leased unit, and takes over one whose holder died once it expires (default: config, 600)")
     .option('--parallel <n>', 'compact this many units at once, each with 1/n of the memory limit and threads (same lake as one at a time)', '1')
     .option('--from <YYYY-MM-DDTHH>', 'first arrival hour of a range to (re)compact (UTC, with --to)')

@@ -6,15 +6,7 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ClicklakeError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processExists } from '../base/process.js';
 
 export interface SpoolLock {
   release(): Promise<void>;
@@ -32,7 +24,7 @@ export async function lockSpool(dir: string): Promise<SpoolLock> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && processExists(owner)) {
         throw new ClicklakeError('spool_in_use', `another clicklake serve (pid ${owner}) is using the spool ${dir}: stop it, or give this server its own --spool DIR`, { dir, pid: owner });
       }
       await unlink(file).catch(() => undefined);

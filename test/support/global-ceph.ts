@@ -14,6 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { processExists } from '../../src/base/process.js';
 
 const ENDPOINT = 'http://127.0.0.1:7480';
 const SCRIPT = path.resolve(import.meta.dirname, '../../../shared/tools/ceph-rgw.sh');
@@ -98,14 +99,6 @@ async function stop(dir: string, root: string): Promise<void> {
     }
   }
   // SIGKILL is delivered, not awaited: wait (up to 5 s) until the processes are gone.
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let waited = 0; waited < 5_000 && pids.some(alive); waited += 100) await sleep(100);
+  for (let waited = 0; waited < 5_000 && pids.some(processExists); waited += 100) await sleep(100);
   await rm(root, { recursive: true, force: true });
 }

@@ -16,6 +16,7 @@ import os from 'node:os';
 import { ClicklakeError, isClicklakeError } from '../../errors.js';
 import { formatHour, hourPath, type HourStart } from '../../partitions/hours.js';
 import type { ObjectStore } from '../../storage/types.js';
+import { processExists } from '../../base/process.js';
 
 export interface LeaseOptions {
   table: string;
@@ -51,12 +52,7 @@ export const RUN_OWNER = `${os.hostname()}:${process.pid}:${randomUUID().slice(0
 function holderIsGone(owner: string): boolean {
   const [host, pid] = owner.split(':');
   if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processExists(Number(pid));
 }
 
 const isPreconditionFailed = (err: unknown): boolean => isClicklakeError(err) && err.code === 'precondition_failed';
